@@ -1,0 +1,202 @@
+"""Public counting functions: thresholds, the confident joint, noise estimates, issue counts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelaudit._results import NoiseEstimate
+from labelaudit._typing import CountMethod, FloatArray, IntArray, LabelsLike, ProbsLike
+from labelaudit._validation import check_inputs, check_option
+from labelaudit.core import joint as core_joint
+from labelaudit.core.joint import TINY, ConfidentCounts, confident_counts
+from labelaudit.core.latent import estimate_latent
+from labelaudit.core.prune import label_wins
+from labelaudit.core.thresholds import class_thresholds
+
+COUNT_METHODS = ("off_diagonal", "off_diagonal_calibrated")
+
+
+def count_confident(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> ConfidentCounts:
+    """Thresholds, then the raw confident joint, on validated inputs."""
+    return confident_counts(labels, pred_probs, class_thresholds(labels, pred_probs, n_classes))
+
+
+def label_counts(labels: IntArray, n_classes: int) -> IntArray:
+    """Number of examples given each label, shape (K,)."""
+    return np.bincount(labels, minlength=n_classes).astype(np.int64)
+
+
+def confident_thresholds(
+    labels: LabelsLike, pred_probs: ProbsLike, *, n_classes: int | None = None
+) -> FloatArray:
+    """Per-class confidence thresholds: the mean probability of class k among examples labeled k.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given labels, integers in ``[0, n_classes)``.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities (for example from cross-validation).
+    n_classes : int, optional
+        Number of classes; defaults to the number of columns of ``pred_probs``.
+
+    Returns
+    -------
+    ndarray of shape (n_classes,), float64
+        The thresholds. A class absent from ``labels`` gets 2.0, which no probability passes.
+
+    Examples
+    --------
+    >>> import labelaudit
+    >>> labels = [0, 0, 1, 1]
+    >>> pred_probs = [[0.9, 0.1], [0.7, 0.3], [0.2, 0.8], [0.6, 0.4]]
+    >>> labelaudit.confident_thresholds(labels, pred_probs)
+    array([0.8, 0.6])
+    """
+    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
+    return class_thresholds(labs, probs, k).astype(np.float64)
+
+
+def confident_joint(
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    calibrate: bool = True,
+    n_classes: int | None = None,
+) -> IntArray:
+    """Count examples by given label (rows) and confidently estimated true label (columns).
+
+    An example counts in column ``j`` when ``pred_probs[i, j]`` reaches class ``j``'s
+    threshold; when several classes reach theirs, the most probable of those is taken.
+    Examples that reach no threshold are not counted. Each diagonal cell is at least 1.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given labels, integers in ``[0, n_classes)``.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities.
+    calibrate : bool, default=True
+        Rescale each row to the number of examples with that label (and the total to N),
+        rounding to integers while keeping the row totals.
+    n_classes : int, optional
+        Number of classes; defaults to the number of columns of ``pred_probs``.
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes), int64
+        The confident joint.
+
+    Examples
+    --------
+    >>> import labelaudit
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = [[0.9, 0.1], [0.8, 0.2], [0.1, 0.9],
+    ...               [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]]
+    >>> labelaudit.confident_joint(labels, pred_probs, calibrate=False)
+    array([[2, 1],
+           [0, 3]])
+    """
+    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
+    raw = count_confident(labs, probs, k).joint
+    return core_joint.calibrate(raw, label_counts(labs, k)) if calibrate else raw
+
+
+def estimate_noise(
+    labels: LabelsLike, pred_probs: ProbsLike, *, n_classes: int | None = None
+) -> NoiseEstimate:
+    """Estimate the joint of given and true labels, the noise matrices and the priors.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given labels, integers in ``[0, n_classes)``.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities.
+    n_classes : int, optional
+        Number of classes; defaults to the number of columns of ``pred_probs``.
+
+    Returns
+    -------
+    NoiseEstimate
+        The calibrated confident joint, the joint distribution, ``noise_matrix``
+        P(given | true), ``inverse_noise_matrix`` P(true | given) and both priors.
+
+    Examples
+    --------
+    >>> import labelaudit
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = [[0.9, 0.1], [0.8, 0.2], [0.1, 0.9],
+    ...               [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]]
+    >>> est = labelaudit.estimate_noise(labels, pred_probs)
+    >>> est.confident_joint
+    array([[2, 1],
+           [0, 3]])
+    >>> est.noise_matrix.sum(axis=0)
+    array([1., 1.])
+    """
+    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
+    thresholds = class_thresholds(labs, probs, k)
+    counts = label_counts(labs, k)
+    calibrated = core_joint.calibrate(confident_counts(labs, probs, thresholds).joint, counts)
+    latent = estimate_latent(calibrated, counts)
+    return NoiseEstimate(
+        confident_joint=calibrated,
+        joint=calibrated / np.clip(float(np.sum(calibrated)), TINY, None),
+        noise_matrix=latent.noise_matrix,
+        inverse_noise_matrix=latent.inverse_noise_matrix,
+        prior_true=latent.prior_true,
+        prior_given=counts / float(labs.shape[0]),
+        thresholds=thresholds.astype(np.float64),
+    )
+
+
+def _count_issues(labels: IntArray, pred_probs: FloatArray, k: int, method: str) -> int:
+    counted = count_confident(labels, pred_probs, k)
+    if method == "off_diagonal":
+        return int(np.count_nonzero(counted.off_diagonal & ~label_wins(labels, pred_probs)))
+    calibrated = core_joint.calibrate(counted.joint, label_counts(labels, k))
+    joint = calibrated / np.clip(float(np.sum(calibrated)), TINY, None)
+    return int(np.rint((1.0 - joint.trace()) * labels.shape[0]))
+
+
+def num_label_issues(
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    method: CountMethod = "off_diagonal",
+    n_classes: int | None = None,
+) -> int:
+    """Estimate how many examples are mislabeled.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given labels, integers in ``[0, n_classes)``.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities.
+    method : {"off_diagonal", "off_diagonal_calibrated"}, default="off_diagonal"
+        ``off_diagonal`` counts the examples off the diagonal of the confident joint
+        (less those whose label is the model's argmax), the number flagged by
+        ``find_label_issues(method="confident_learning")``. ``off_diagonal_calibrated``
+        is N times the off-diagonal mass of the calibrated joint; never smaller.
+    n_classes : int, optional
+        Number of classes; defaults to the number of columns of ``pred_probs``.
+
+    Returns
+    -------
+    int
+        The estimated number of label issues.
+
+    Examples
+    --------
+    >>> import labelaudit
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = [[0.9, 0.1], [0.8, 0.2], [0.1, 0.9],
+    ...               [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]]
+    >>> labelaudit.num_label_issues(labels, pred_probs)
+    1
+    """
+    method = check_option("method", method, COUNT_METHODS)
+    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
+    return _count_issues(labs, probs, k, method)

@@ -1,0 +1,225 @@
+"""Public filtering: which examples are label issues, and in what order to review them."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from labelaudit._count import count_confident, label_counts
+from labelaudit._typing import (
+    BoolArray,
+    FilterMethod,
+    FloatArray,
+    IntArray,
+    LabelsLike,
+    ProbsLike,
+    ScoreMethod,
+)
+from labelaudit._validation import check_count, check_fraction, check_inputs, check_option
+from labelaudit.core import prune
+from labelaudit.core.joint import calibrate
+from labelaudit.core.scores import SCORERS
+from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
+
+PRUNE_METHODS = ("prune_by_noise_rate", "prune_by_class", "both")
+FILTER_METHODS = (
+    *PRUNE_METHODS,
+    "confident_learning",
+    "predicted_neq_given",
+    "low_self_confidence",
+    "low_normalized_margin",
+)
+
+
+def _prune(
+    labels: IntArray,
+    pred_probs: FloatArray,
+    k: int,
+    method: str,
+    options: dict[str, Any],
+) -> BoolArray:
+    counts = label_counts(labels, k)
+    n_keep = options["min_examples_per_class"]
+    small = np.flatnonzero(counts <= n_keep)
+    if small.size:
+        warnings.warn(
+            f"Classes {small.tolist()} have at most min_examples_per_class={n_keep} examples; "
+            "their label issues are not pruned.",
+            FewExamplesWarning,
+            stacklevel=3,
+        )
+    joint = calibrate(count_confident(labels, pred_probs, k).joint, counts)
+    prune_counts = prune.keep_at_least(joint.T, n_keep, options["frac_noise"])
+    if options["num_to_remove_per_class"] is not None:
+        prune_counts = prune.counts_for_removal(
+            prune_counts, counts, options["num_to_remove_per_class"]
+        )
+    members = prune.class_members(labels, k)
+    flags: BoolArray | None = None
+    if method in ("prune_by_class", "both"):
+        flags = prune.prune_by_class(members, pred_probs, prune_counts, n_keep)
+    if method in ("prune_by_noise_rate", "both"):
+        by_rate = prune.prune_by_noise_rate(members, pred_probs, prune_counts, n_keep)
+        flags = by_rate if flags is None else flags & by_rate
+    assert flags is not None  # method is one of PRUNE_METHODS
+    return flags
+
+
+def _lowest_scores(labels: IntArray, pred_probs: FloatArray, k: int, score: str) -> BoolArray:
+    """The ``num_label_issues`` examples with the lowest scores."""
+    counted = count_confident(labels, pred_probs, k)
+    n_issues = int(np.count_nonzero(counted.off_diagonal & ~prune.label_wins(labels, pred_probs)))
+    flags = np.zeros(labels.shape[0], dtype=bool)
+    flags[prune.smallest(SCORERS[score](labels, pred_probs), n_issues)] = True
+    return flags
+
+
+def _filter(
+    labels: IntArray, pred_probs: FloatArray, k: int, method: str, options: dict[str, Any]
+) -> BoolArray:
+    if method == "low_self_confidence":
+        return _lowest_scores(labels, pred_probs, k, "self_confidence")
+    if method == "low_normalized_margin":
+        return _lowest_scores(labels, pred_probs, k, "normalized_margin")
+    if method in PRUNE_METHODS:
+        flags = _prune(labels, pred_probs, k, method, options)
+    elif method == "confident_learning":
+        flags = count_confident(labels, pred_probs, k).off_diagonal
+    else:  # predicted_neq_given
+        flags = pred_probs.argmax(axis=1) != labels
+    return flags & ~prune.label_wins(labels, pred_probs)
+
+
+def _check_removal(value: Any, k: int, method: str) -> IntArray | None:
+    if value is None:
+        return None
+    if method not in PRUNE_METHODS:
+        raise InvalidInputError(
+            f"num_to_remove_per_class works only with method in {list(PRUNE_METHODS)}. "
+            f"Got method={method!r}."
+        )
+    arr = np.asarray(value)
+    if arr.shape != (k,) or arr.dtype.kind not in "iu" or (arr < 0).any():
+        raise InvalidInputError(
+            f"num_to_remove_per_class must hold {k} non-negative integers (one per class). "
+            f"Got {value!r}."
+        )
+    return arr.astype(np.int64)
+
+
+def find_label_issues(
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    method: FilterMethod = "prune_by_noise_rate",
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+    min_examples_per_class: int = 1,
+    n_classes: int | None = None,
+) -> BoolArray:
+    """Flag the examples whose given label is likely wrong.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given labels, integers in ``[0, n_classes)``.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities.
+    method : str, default="prune_by_noise_rate"
+        ``prune_by_noise_rate``: for each off-diagonal cell (true j, given k) of the
+        calibrated confident joint, flag that many examples labeled k with the largest
+        margin P(j) - P(k). ``prune_by_class``: in each class, flag the examples with the
+        lowest self-confidence beyond the estimated number of correct ones. ``both``: the
+        intersection of the two. ``confident_learning``: the off-diagonal examples of the
+        confident joint. ``predicted_neq_given``: argmax differs from the label.
+        ``low_self_confidence`` / ``low_normalized_margin``: the ``num_label_issues``
+        examples with the lowest such score. Except for the ``low_*`` methods, an example
+        whose label is the argmax (with a 1e-6 head start) is never flagged.
+    frac_noise : float in (0, 1], default=1.0
+        Flag only this fraction of each estimated noise cell (pruning methods only).
+    num_to_remove_per_class : array-like of shape (n_classes,), optional
+        How many examples to flag in each class (pruning methods only).
+    min_examples_per_class : int, default=1
+        Keep at least this many examples per class; a class with this many examples or
+        fewer is not pruned (a :class:`~labelaudit.exceptions.FewExamplesWarning` says so).
+    n_classes : int, optional
+        Number of classes; defaults to the number of columns of ``pred_probs``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), bool
+        True for the flagged examples.
+
+    Examples
+    --------
+    >>> import labelaudit
+    >>> labels = [0, 0, 0, 1, 1, 1]
+    >>> pred_probs = [[0.9, 0.1], [0.8, 0.2], [0.1, 0.9],
+    ...               [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]]
+    >>> labelaudit.find_label_issues(labels, pred_probs)
+    array([False, False,  True, False, False, False])
+    """
+    method = check_option("method", method, FILTER_METHODS)
+    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
+    frac = check_fraction("frac_noise", frac_noise)
+    if frac != 1.0 and method not in PRUNE_METHODS:
+        raise InvalidInputError(
+            f"frac_noise works only with method in {list(PRUNE_METHODS)}. Got method={method!r}."
+        )
+    options = {
+        "frac_noise": frac,
+        "num_to_remove_per_class": _check_removal(num_to_remove_per_class, k, method),
+        "min_examples_per_class": check_count("min_examples_per_class", min_examples_per_class),
+    }
+    return _filter(labs, probs, k, method, options)
+
+
+_DEFAULT_OPTIONS = {"frac_noise": 1.0, "num_to_remove_per_class": None, "min_examples_per_class": 1}
+
+
+def rank_label_issues(
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    method: FilterMethod = "prune_by_noise_rate",
+    rank_by: ScoreMethod = "self_confidence",
+    n_classes: int | None = None,
+) -> IntArray:
+    """The flagged examples' positions, most likely mislabeled first.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given labels, integers in ``[0, n_classes)``.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities.
+    method : str, default="prune_by_noise_rate"
+        Which examples to flag; see :func:`find_label_issues`.
+    rank_by : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        The label quality score to order by, lowest first.
+    n_classes : int, optional
+        Number of classes; defaults to the number of columns of ``pred_probs``.
+
+    Returns
+    -------
+    ndarray of shape (n_issues,), int64
+        Positions of the flagged examples.
+
+    Examples
+    --------
+    >>> import labelaudit
+    >>> labels = [0, 0, 1, 1]
+    >>> pred_probs = [[0.1, 0.9], [0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]
+    >>> labelaudit.rank_label_issues(labels, pred_probs, method="predicted_neq_given")
+    array([0, 3])
+    """
+    method = check_option("method", method, FILTER_METHODS)
+    rank_by = check_option("rank_by", rank_by, SCORERS)
+    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
+    flagged = np.flatnonzero(_filter(labs, probs, k, method, _DEFAULT_OPTIONS))
+    # Scores in pred_probs' own precision and NumPy's default sort: ties come out in
+    # cleanlab's order.
+    scores = SCORERS[rank_by](labs[flagged], probs[flagged])
+    return flagged[np.argsort(scores)]

@@ -1,0 +1,33 @@
+"""Type aliases shared across the package (options are ``Literal`` names)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+FilterMethod: TypeAlias = Literal[
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_self_confidence",
+    "low_normalized_margin",
+]
+ScoreMethod: TypeAlias = Literal[
+    "self_confidence",
+    "normalized_margin",
+    "confidence_weighted_entropy",
+]
+CountMethod: TypeAlias = Literal["off_diagonal", "off_diagonal_calibrated"]
+
+FloatArray: TypeAlias = npt.NDArray[np.floating[Any]]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+
+#: What users may pass as labels: anything ``numpy.asarray`` turns into a 1-D array.
+LabelsLike: TypeAlias = npt.ArrayLike
+#: What users may pass as predicted probabilities.
+ProbsLike: TypeAlias = npt.ArrayLike

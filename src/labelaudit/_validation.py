@@ -1,0 +1,211 @@
+"""Boundary checks: turn user input into clean arrays or raise a clear error.
+
+Everything past this module may assume: ``labels`` is a 1-D int64 array with values in
+``[0, n_classes)``, ``pred_probs`` is a 2-D float array (float16/32/64, never modified)
+whose rows are probability vectors, and both have the same, non-zero length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, TypeVar
+
+import numpy as np
+
+from labelaudit._typing import FloatArray, IntArray
+from labelaudit.exceptions import InvalidInputError
+
+T = TypeVar("T")
+
+#: Values may stray this far outside [0, 1] (rounding in the model's softmax).
+_RANGE_TOLERANCE = 1e-6
+#: How far a row sum may be from 1, by dtype (float16 keeps only ~3 decimal digits).
+_ROW_SUM_TOLERANCE = {np.dtype(np.float16): 2e-3, np.dtype(np.float32): 1e-4}
+_DEFAULT_ROW_SUM_TOLERANCE = 1e-4
+#: Rows scanned at once when checking pred_probs, so that checks need no N x K temporaries.
+_CHECK_CHUNK_BYTES = 1 << 22
+
+
+def check_option(name: str, value: T, allowed: Collection[Any]) -> T:
+    """Raise unless ``value`` is one of ``allowed`` (a registry of names)."""
+    if isinstance(value, str) and value in allowed:
+        return value
+    raise InvalidInputError(
+        f"The '{name}' parameter must be one of {sorted(allowed)}. Got {value!r} instead."
+    )
+
+
+def check_n_classes(n_classes: Any, n_columns: int) -> int:
+    """Return the number of classes: ``n_classes`` if given, else the columns of pred_probs."""
+    if n_classes is None:
+        return n_columns
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer):
+        raise InvalidInputError(
+            f"The 'n_classes' parameter must be an int or None. Got {n_classes!r} instead."
+        )
+    if int(n_classes) != n_columns:
+        raise InvalidInputError(
+            f"n_classes={n_classes} but pred_probs has {n_columns} columns; pred_probs needs "
+            "one column per class, including classes absent from labels. Pass pred_probs with "
+            f"{n_classes} columns or leave n_classes=None."
+        )
+    return n_columns
+
+
+def _to_array(value: Any, name: str) -> np.ndarray[Any, Any]:
+    if hasattr(value, "to_numpy"):  # pandas Series / DataFrame, polars Series
+        value = value.to_numpy()
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(
+            f"{name} must be array-like (a list, numpy array or pandas Series); numpy could "
+            f"not convert the {type(value).__name__} given: {exc}"
+        ) from exc
+
+
+def as_labels(labels: Any, *, n_classes: int | None = None) -> IntArray:
+    """Validate ``labels`` and return them as a 1-D int64 array (a new one if converted)."""
+    arr = _to_array(labels, "labels")
+    if arr.ndim != 1:
+        hint = " Flatten it with labels.ravel()." if arr.ndim == 2 and 1 in arr.shape else ""
+        raise InvalidInputError(
+            f"labels must be 1-D, one class index per example. Got shape {arr.shape}.{hint}"
+        )
+    if arr.size == 0:
+        raise InvalidInputError("labels is empty: there must be at least one example.")
+    if arr.dtype.kind in "USO":
+        example = arr[0]
+        raise InvalidInputError(
+            "labels must be integers in [0, n_classes). Got dtype "
+            f"{arr.dtype} (first value {example!r}); encode string labels first "
+            "(sklearn.preprocessing.LabelEncoder, or pandas.factorize) and keep the classes "
+            "as class_names."
+        )
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidInputError(
+                "labels must be integers in [0, n_classes). Got a non-integer value "
+                f"{arr[i]!r} at position {i}; labels with missing values must be dropped or "
+                "filled before auditing."
+            )
+    elif arr.dtype.kind not in "iu":
+        raise InvalidInputError(
+            f"labels must be integers in [0, n_classes). Got dtype {arr.dtype}."
+        )
+    lowest, highest = arr.min(), arr.max()
+    if lowest < 0:
+        i = int(np.argmin(arr))
+        raise InvalidInputError(
+            f"labels must be integers in [0, n_classes). Got {lowest} at position {i}; "
+            "class indices start at 0."
+        )
+    if n_classes is not None and highest >= n_classes:
+        i = int(np.argmax(arr))
+        raise InvalidInputError(
+            f"labels must be integers in [0, n_classes) = [0, {n_classes}). Got {highest} at "
+            f"position {i}; pred_probs needs a column for every class in labels."
+        )
+    return arr.astype(np.int64, copy=False)
+
+
+def as_pred_probs(pred_probs: Any, *, name: str = "pred_probs") -> FloatArray:
+    """Validate predicted probabilities and return them as a 2-D float array (never a copy
+    of a float array: the input is only read)."""
+    arr = _to_array(pred_probs, name)
+    if arr.ndim != 2:
+        hint = (
+            " For a binary problem with P(class 1) only, pass np.column_stack([1 - p, p])."
+            if arr.ndim == 1
+            else ""
+        )
+        raise InvalidInputError(
+            f"{name} must be 2-D of shape (n_samples, n_classes). Got shape {arr.shape}.{hint}"
+        )
+    if arr.dtype.kind in "iub":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind != "f":
+        raise InvalidInputError(f"{name} must hold floating-point numbers. Got dtype {arr.dtype}.")
+    elif arr.dtype.itemsize > 8:
+        arr = arr.astype(np.float64)
+    n, k = arr.shape
+    if n == 0:
+        raise InvalidInputError(f"{name} is empty: there must be at least one example.")
+    if k < 2:
+        raise InvalidInputError(
+            f"{name} must have at least 2 columns (one per class). Got {k} column(s)."
+        )
+    _check_probability_rows(arr, name)
+    return arr
+
+
+def _check_probability_rows(arr: FloatArray, name: str) -> None:
+    """One chunked pass: finite values, values in [0, 1], rows summing to 1."""
+    tol = _ROW_SUM_TOLERANCE.get(arr.dtype, _DEFAULT_ROW_SUM_TOLERANCE)
+    step = max(1, _CHECK_CHUNK_BYTES // (arr.shape[1] * arr.itemsize))
+    for start in range(0, arr.shape[0], step):
+        chunk = arr[start : start + step]
+        sums = chunk.sum(axis=1, dtype=np.float64)
+        finite = np.isfinite(sums)
+        if not finite.all():
+            i = start + int(np.flatnonzero(~finite)[0])
+            raise InvalidInputError(
+                f"{name} must be finite. Row {i} contains NaN or inf; check the model's output."
+            )
+        low, high = chunk.min(), chunk.max()
+        if low < -_RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
+            value = low if low < -_RANGE_TOLERANCE else high
+            raise InvalidInputError(
+                f"{name} must hold probabilities in [0, 1]. Got {float(value):.6g}; if these "
+                "are logits or scores, apply a softmax first (scipy.special.softmax(x, axis=1))."
+            )
+        off = np.abs(sums - 1.0)
+        worst = int(np.argmax(off))
+        if off[worst] > tol:
+            raise InvalidInputError(
+                f"Each row of {name} must sum to 1 (tolerance {tol:g} for {arr.dtype}). Row "
+                f"{start + worst} sums to {sums[worst]:.6g}, off by {off[worst]:.3g}; normalize "
+                f"with {name} / {name}.sum(axis=1, keepdims=True)."
+            )
+
+
+def check_inputs(
+    labels: Any, pred_probs: Any, n_classes: Any = None
+) -> tuple[IntArray, FloatArray, int]:
+    """Validate a (labels, pred_probs) pair and return them with the number of classes."""
+    probs = as_pred_probs(pred_probs)
+    k = check_n_classes(n_classes, probs.shape[1])
+    labs = as_labels(labels, n_classes=k)
+    if labs.shape[0] != probs.shape[0]:
+        raise InvalidInputError(
+            f"labels and pred_probs must have the same length. Got {labs.shape[0]} labels and "
+            f"{probs.shape[0]} rows of pred_probs."
+        )
+    return labs, probs, k
+
+
+def check_fraction(name: str, value: Any, *, low_open: bool = True) -> float:
+    """Return ``value`` as a float in (0, 1] (or [0, 1] when ``low_open`` is False)."""
+    ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
+    if ok:
+        v = float(value)
+        ok = (0.0 < v <= 1.0) if low_open else (0.0 <= v <= 1.0)
+    if not ok:
+        interval = "(0, 1]" if low_open else "[0, 1]"
+        raise InvalidInputError(
+            f"The '{name}' parameter must be a number in {interval}. Got {value!r} instead."
+        )
+    return float(value)
+
+
+def check_count(name: str, value: Any, *, minimum: int = 0) -> int:
+    """Return ``value`` as an int >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise InvalidInputError(
+            f"The '{name}' parameter must be an int >= {minimum}. Got {value!r} instead."
+        )
+    return int(value)

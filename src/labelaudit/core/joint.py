@@ -1,0 +1,99 @@
+"""The confident joint: counts of (given label, confidently estimated true label)."""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple, TypeAlias
+
+import numpy as np
+
+from labelaudit._typing import BoolArray, FloatArray, IntArray
+from labelaudit.core._chunks import row_slices
+from labelaudit.core.thresholds import TOLERANCE
+
+#: How to pick the true label when several classes pass their thresholds: "confident" takes
+#: the most probable of the classes that pass (the paper's definition, our default);
+#: "argmax" takes the most probable of all classes (cleanlab 2.9, its issue 1248).
+Collision: TypeAlias = Literal["confident", "argmax"]
+
+#: Guards divisions by zero, as small as a float64 allows (cleanlab uses the same value).
+TINY = 1e-100
+
+
+class ConfidentCounts(NamedTuple):
+    """What one pass of confident counting yields."""
+
+    joint: IntArray
+    """(K, K) raw confident joint, rows = given label, columns = estimated true label."""
+    off_diagonal: BoolArray
+    """(N,) examples counted off the diagonal (confident in a class other than the label)."""
+
+
+def confident_counts(
+    labels: IntArray,
+    pred_probs: FloatArray,
+    thresholds: FloatArray,
+    collision: Collision = "confident",
+) -> ConfidentCounts:
+    """Count every example whose probability passes the threshold of at least one class.
+
+    The estimated true label is the most probable class *among those that pass* (the
+    confident-learning paper's definition; cleanlab 2.9 takes the argmax over all classes,
+    its issue 1248; ``collision="argmax"`` reproduces it). Every diagonal cell is raised
+    to at least 1.
+    """
+    n, k = pred_probs.shape
+    cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
+    flat = np.zeros(k * k, dtype=np.int64)
+    off = np.zeros(n, dtype=bool)
+    for rows in row_slices(n, k, pred_probs.itemsize):
+        chunk = pred_probs[rows]
+        passes = chunk >= cutoff
+        masked = np.where(passes, chunk, -np.inf)
+        guess = masked.argmax(axis=1)
+        confident = masked[np.arange(guess.shape[0]), guess] > -np.inf
+        if collision == "argmax":
+            guess = np.where(passes.sum(axis=1) > 1, chunk.argmax(axis=1), guess)
+        given = labels[rows]
+        flat += np.bincount(guess[confident] * k + given[confident], minlength=k * k)
+        off[rows] = confident & (guess != given)
+    # Counted as [true, given] and returned transposed (Fortran order), as cleanlab's is:
+    # calibration then sums in the same memory order and rounds to the same integers.
+    joint = flat.reshape(k, k).T
+    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
+    return ConfidentCounts(joint, off)
+
+
+def round_preserving_sum(values: FloatArray) -> IntArray:
+    """Round to integers whose sum is the rounded sum of ``values``.
+
+    The entries whose rounding lost (or gained) the most are moved by one. Ties are
+    resolved through NumPy's default argsort of the rounding errors, as cleanlab does, so
+    that calibrated joints are equal to cleanlab's, not merely close.
+    """
+    ints = values.round()
+    target = np.sum(values).round()
+    deficit = target - np.sum(ints).round()
+    while abs(deficit) > TOLERANCE:
+        step = 1.0 if deficit > 0 else -1.0
+        n_moves = min(int(abs(deficit)), values.shape[0])
+        order = np.argsort(values - ints)
+        moved = order[::-1][:n_moves] if step > 0 else order[:n_moves]
+        ints[moved] += step
+        deficit = target - np.sum(ints).round()
+    return ints.astype(np.int64)
+
+
+def round_rows(matrix: FloatArray) -> IntArray:
+    """Round each row of ``matrix`` with :func:`round_preserving_sum`."""
+    return np.stack([round_preserving_sum(row) for row in matrix])
+
+
+def calibrate(joint: IntArray, label_counts: IntArray) -> IntArray:
+    """Rescale rows to the given label counts and the total to N, then round.
+
+    The result's row ``i`` sums to the number of examples labeled ``i``.
+    """
+    row_totals = np.clip(joint.sum(axis=1), TINY, None)
+    scaled = joint / row_totals[:, None] * label_counts[:, None]
+    scaled = scaled / np.clip(np.sum(scaled), TINY, None) * label_counts.sum()
+    return round_rows(scaled)

@@ -1,0 +1,119 @@
+"""Pruning: how many examples to flag per (given, true) cell, and which ones.
+
+Selections take the most extreme values in linear time. When several examples tie
+exactly at the cut (common with float16, or with probabilities saturated at 0 or 1), the
+tie is broken as NumPy's default argsort of the same array breaks it, which is how cleanlab
+chooses, so the flagged sets are equal to cleanlab's and not merely of the same size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelaudit._typing import BoolArray, FloatArray, IntArray
+from labelaudit.core._chunks import row_slices
+from labelaudit.core.joint import round_rows
+from labelaudit.core.thresholds import TOLERANCE
+
+
+def keep_at_least(prune_counts: IntArray, n_keep: int, frac_noise: float) -> IntArray:
+    """Adjust a prune-count matrix (rows = true label, columns = given label).
+
+    Pass the transposed confident joint itself (``joint.T``): sums are then taken in the
+    same memory order as cleanlab's, so truncation to integers gives identical counts.
+
+    Each column keeps at least ``n_keep`` examples on its diagonal (taking the difference
+    evenly from the column's non-zero noise cells), then only ``frac_noise`` of every noise
+    cell is kept for pruning; the rest moves back to the diagonal.
+    """
+    diagonal = prune_counts.diagonal()
+    new_diagonal = np.maximum(diagonal, n_keep)
+    n_noise_cells = np.maximum(np.count_nonzero(prune_counts, axis=0) - 1.0, 1.0)
+    adjusted = prune_counts - (new_diagonal - diagonal) / n_noise_cells
+    adjusted[adjusted < 0] = 0
+    np.fill_diagonal(adjusted, new_diagonal)
+    reduced = adjusted * frac_noise
+    np.fill_diagonal(reduced, adjusted.diagonal())
+    np.fill_diagonal(reduced, adjusted.diagonal() + np.sum(adjusted - reduced, axis=0))
+    return round_rows(reduced.astype(int)).astype(np.int64)
+
+
+def counts_for_removal(
+    prune_counts: IntArray, label_counts: IntArray, to_remove: IntArray
+) -> IntArray:
+    """Re-spread each class's noise cells so that exactly ``to_remove[k]`` leave class k."""
+    rates = prune_counts / np.sum(prune_counts, axis=1)
+    noise_per_row = rates.sum(axis=1) - rates.diagonal()
+    spread = (rates.T * to_remove / noise_per_row).T
+    np.fill_diagonal(spread, label_counts - to_remove)
+    return round_rows(spread)
+
+
+def smallest(values: FloatArray, m: int) -> IntArray:
+    """Indices of the ``m`` smallest values (in no particular order).
+
+    Linear time (a partition) unless values tie exactly at the cut; then the tie is
+    broken by NumPy's default argsort, as cleanlab does.
+    """
+    n = values.shape[0]
+    if m >= n:
+        return np.arange(n)
+    if m <= 0:
+        return np.zeros(0, dtype=np.int64)
+    cut = np.partition(values, m - 1)[m - 1]
+    at_or_below = values <= cut
+    if np.count_nonzero(at_or_below) == m:
+        return np.flatnonzero(at_or_below)
+    return np.argsort(values)[:m]
+
+
+def class_members(labels: IntArray, n_classes: int) -> list[IntArray]:
+    """For each class, the positions of the examples labeled with it, in data order."""
+    order = np.argsort(labels, kind="stable")
+    ends = np.cumsum(np.bincount(labels, minlength=n_classes))
+    return np.split(order, ends[:-1])
+
+
+def prune_by_class(
+    members: list[IntArray], pred_probs: FloatArray, prune_counts: IntArray, n_keep: int
+) -> BoolArray:
+    """Flag, in each class k, the examples with the lowest P(k) beyond the kept count."""
+    flags = np.zeros(pred_probs.shape[0], dtype=bool)
+    for k, idx in enumerate(members):
+        n_issues = idx.shape[0] - int(prune_counts[k, k])
+        # A class with at most n_keep examples, or with a single one, is never pruned.
+        if idx.shape[0] > max(n_keep, 1) and n_issues >= 1:
+            flags[idx[smallest(pred_probs[idx, k], n_issues)]] = True
+    return flags
+
+
+def prune_by_noise_rate(
+    members: list[IntArray], pred_probs: FloatArray, prune_counts: IntArray, n_keep: int
+) -> BoolArray:
+    """Flag, for each noise cell (true j, given k), the examples labeled k with the largest
+    margin P(j) - P(k), as many as the cell's prune count."""
+    flags = np.zeros(pred_probs.shape[0], dtype=bool)
+    for k, idx in enumerate(members):
+        if idx.shape[0] <= max(n_keep, 1):
+            continue
+        own = pred_probs[idx, k]
+        for j in np.flatnonzero(prune_counts[:, k]):
+            if j != k:
+                negative_margin = -(pred_probs[idx, j] - own)  # signed zeros as cleanlab's
+                flags[idx[smallest(negative_margin, int(prune_counts[j, k]))]] = True
+    return flags
+
+
+def label_wins(labels: IntArray, pred_probs: FloatArray) -> BoolArray:
+    """Examples whose given label is the argmax once it gets a 1e-6 head start.
+
+    Such examples are never reported as label issues by the pruning methods.
+    """
+    n, k = pred_probs.shape
+    wins = np.empty(n, dtype=bool)
+    for rows in row_slices(n, k, pred_probs.itemsize):
+        chunk = pred_probs[rows].copy()
+        given = labels[rows]
+        chunk[np.arange(given.shape[0]), given] += TOLERANCE
+        wins[rows] = chunk.argmax(axis=1) == given
+    return wins

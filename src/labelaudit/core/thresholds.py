@@ -1,0 +1,42 @@
+"""Per-class confidence thresholds: the mean self-confidence of each given class."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelaudit._typing import FloatArray, IntArray
+
+#: Threshold of a class absent from the labels: above any probability, so never passed.
+ABSENT_THRESHOLD = 2.0
+#: Floor of every threshold (twice the tolerance used when comparing against it).
+THRESHOLD_FLOOR = 2e-6
+#: Tolerance of the comparison ``p >= threshold - TOLERANCE`` that counts a class as confident.
+TOLERANCE = 1e-6
+
+
+def self_confidence(labels: IntArray, pred_probs: FloatArray) -> FloatArray:
+    """The probability given to each example's own label, shape (N,), in pred_probs' dtype."""
+    return pred_probs[np.arange(labels.shape[0]), labels]
+
+
+def class_thresholds(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> FloatArray:
+    """Mean of ``pred_probs[i, k]`` over examples labeled ``k``, for every class ``k``.
+
+    The means are taken in pred_probs' own precision (NumPy's pairwise float32 sum for
+    float32 input), over each class's values in example order, so that thresholds are equal,
+    not just close, to cleanlab's. The result's dtype is pred_probs' when every class occurs,
+    float64 otherwise; the confident-joint comparison is made in that dtype, like cleanlab's.
+    """
+    sc = self_confidence(labels, pred_probs)
+    small = labels.astype(np.uint16) if n_classes <= np.iinfo(np.uint16).max else labels
+    order = np.argsort(small, kind="stable")  # radix sort; keeps example order inside a class
+    counts = np.bincount(labels, minlength=n_classes)
+    ends = np.cumsum(counts)
+    grouped = sc[order]
+    means = [
+        np.mean(grouped[end - count : end]) if count else ABSENT_THRESHOLD
+        for count, end in zip(counts.tolist(), ends.tolist(), strict=True)
+    ]
+    dtype = np.float64 if (counts == 0).any() else np.result_type(*means)
+    thresholds: FloatArray = np.clip(np.asarray(means, dtype=dtype), THRESHOLD_FLOOR, None)
+    return thresholds

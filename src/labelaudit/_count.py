@@ -95,6 +95,13 @@ def confident_joint(
     ...               [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]]
     >>> labelaudit.confident_joint(labels, pred_probs, calibrate=False)
     array([[2, 1],
+           [0, 2]])
+
+    The example ``[0.3, 0.7]`` passes neither threshold (0.6 and 0.8), so it is not counted;
+    calibration scales each row back to its number of labels:
+
+    >>> labelaudit.confident_joint(labels, pred_probs)
+    array([[2, 1],
            [0, 3]])
     """
     labs, probs, k = check_inputs(labels, pred_probs, n_classes)

@@ -14,9 +14,13 @@ from labelaudit.exceptions import InvalidInputError
 
 
 def is_ensemble(pred_probs: Any) -> bool:
-    """True for a list/tuple of 2-D arrays or a 3-D array: one (N, K) array per model."""
+    """True for a list/tuple of 2-D arrays or a 3-D array: one (N, K) array per model.
+
+    A list whose first entry is 2-D is an ensemble (a list of rows has 1-D entries), so
+    that a malformed member gets its own error message.
+    """
     if isinstance(pred_probs, list | tuple):
-        return len(pred_probs) > 0 and all(np.ndim(p) == 2 for p in pred_probs)
+        return len(pred_probs) > 0 and np.ndim(pred_probs[0]) == 2
     return isinstance(pred_probs, np.ndarray) and pred_probs.ndim == 3
 
 

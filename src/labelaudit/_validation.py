@@ -75,7 +75,7 @@ def as_labels(labels: Any, *, n_classes: int | None = None) -> IntArray:
     if arr.size == 0:
         raise InvalidInputError("labels is empty: there must be at least one example.")
     if arr.dtype.kind in "USO":
-        example = arr[0]
+        example = arr[0].item() if hasattr(arr[0], "item") else arr[0]
         raise InvalidInputError(
             "labels must be integers in [0, n_classes). Got dtype "
             f"{arr.dtype} (first value {example!r}); encode string labels first "
@@ -90,7 +90,7 @@ def as_labels(labels: Any, *, n_classes: int | None = None) -> IntArray:
             i = int(np.flatnonzero(bad)[0])
             raise InvalidInputError(
                 "labels must be integers in [0, n_classes). Got a non-integer value "
-                f"{arr[i]!r} at position {i}; labels with missing values must be dropped or "
+                f"{arr[i].item()!r} at position {i}; labels with missing values must be dropped or "
                 "filled before auditing."
             )
     elif arr.dtype.kind not in "iu":

@@ -33,7 +33,8 @@ def clip_noise_rates(matrix: FloatArray) -> FloatArray:
     """Clip off-diagonal rates to [0, MAX_NOISE_RATE], keep the diagonal, renormalize columns."""
     clipped: FloatArray = np.clip(matrix, 0.0, MAX_NOISE_RATE)
     np.fill_diagonal(clipped, matrix.diagonal())
-    return clipped / np.clip(clipped.sum(axis=0), TINY, None)
+    normalized: FloatArray = clipped / np.clip(clipped.sum(axis=0), TINY, None)
+    return normalized
 
 
 def rescale_clipped(values: FloatArray, low: float, total: float) -> FloatArray:

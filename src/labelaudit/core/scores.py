@@ -79,4 +79,5 @@ def accuracy_weights(labels: IntArray, members: list[FloatArray]) -> FloatArray:
     accuracy: FloatArray = np.array([np.mean(p.argmax(axis=1) == labels) for p in members])
     if accuracy.sum() == 0:  # no member gets anything right: no reason to prefer one
         return np.full(len(members), 1.0 / len(members))
-    return accuracy / accuracy.sum()
+    weights: FloatArray = accuracy / accuracy.sum()
+    return weights

@@ -11,7 +11,9 @@ from labelaudit._validation import as_labels, check_fraction
 from labelaudit.exceptions import InvalidInputError
 
 #: Tries before giving up on drawing a valid noise matrix.
-MAX_TRIES = 10_000
+MAX_TRIES = 2_000
+#: Draws are made this many times at each Dirichlet concentration before it doubles.
+TRIES_PER_CONCENTRATION = 20
 #: How far matrix sums may stray from 1 through rounding.
 SUM_TOLERANCE = 1e-6
 
@@ -27,9 +29,11 @@ def is_valid_noise_matrix(noise_matrix: FloatArray, prior: FloatArray) -> bool:
     return bool(np.all(joint.diagonal() > given * prior))
 
 
-def _cap_sum(rng: np.random.Generator, n: int, total: float, cap: float) -> FloatArray:
+def _cap_sum(
+    rng: np.random.Generator, n: int, total: float, cap: float, alpha: float
+) -> FloatArray:
     """``n`` non-negative values summing to ``total``, none above ``cap`` (total <= n * cap)."""
-    values = rng.dirichlet(np.ones(n)) * total
+    values = rng.dirichlet(np.full(n, alpha)) * total
     for _ in range(n):
         over = values > cap
         if not over.any():
@@ -55,15 +59,18 @@ def _zeros_per_column(
     return zeros
 
 
-def _draw(rng: np.random.Generator, k: int, trace: float, frac_zero: float) -> FloatArray:
-    diagonal = 1.0 - _cap_sum(rng, k, k - trace, 1.0)
+def _draw(
+    rng: np.random.Generator, k: int, trace: float, frac_zero: float, alpha: float
+) -> FloatArray:
+    """One random matrix; a larger Dirichlet concentration ``alpha`` spreads noise more evenly."""
+    diagonal = 1.0 - _cap_sum(rng, k, k - trace, 1.0, alpha)
     matrix = np.diag(diagonal)
     noisy = np.flatnonzero(diagonal < 1.0)
     zeros = _zeros_per_column(rng, noisy, k, frac_zero)
     for col in noisy:
         others = np.delete(np.arange(k), col)
         rows = rng.choice(others, size=k - 1 - zeros[col], replace=False)
-        matrix[rows, col] = rng.dirichlet(np.ones(rows.size)) * (1.0 - diagonal[col])
+        matrix[rows, col] = rng.dirichlet(np.full(rows.size, alpha)) * (1.0 - diagonal[col])
     return matrix
 
 
@@ -108,6 +115,13 @@ def generate_noise_matrix(
     ndarray of shape (K, K)
         Columns sum to 1 and ``P(given=i, true=i) > P(given=i) P(true=i)`` for every i.
 
+    Notes
+    -----
+    Noise is first spread with flat Dirichlet draws (the most varied matrices). When
+    such draws keep failing the validity condition (low traces, many classes), later
+    draws spread noise progressively more evenly, so a valid matrix is always found for
+    a uniform prior.
+
     Examples
     --------
     >>> from labelaudit.noise import generate_noise_matrix
@@ -126,8 +140,11 @@ def generate_noise_matrix(
     frac_zero = check_fraction("frac_zero_noise_rates", frac_zero_noise_rates, low_open=False)
     py = _check_prior(prior, k)
     rng = np.random.default_rng(random_state)
-    for _ in range(MAX_TRIES):
-        matrix = _draw(rng, k, float(trace), frac_zero)
+    for attempt in range(MAX_TRIES):
+        # Start from the most varied matrices (flat Dirichlet); if those keep failing the
+        # validity condition, draw progressively more even ones, which satisfy it.
+        alpha = 2.0 ** min(attempt // TRIES_PER_CONCENTRATION, 40)
+        matrix = _draw(rng, k, float(trace), frac_zero, alpha)
         if is_valid_noise_matrix(matrix, py):
             return matrix
     raise InvalidInputError(  # pragma: no cover - only for extreme traces and priors

@@ -7,7 +7,6 @@ allclose) on random inputs. Separate tests pin down each documented difference.
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import numpy as np
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import labelaudit as la
-import labelaudit._count
+import labelaudit.engines._inmemory
 from labelaudit.core.joint import confident_counts
 from labelaudit.core.thresholds import class_thresholds
 
@@ -48,8 +47,7 @@ def _quiet() -> None:
 @pytest.fixture
 def cleanlab_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     """Count the confident joint with cleanlab's collision rule (argmax over all classes)."""
-    rule = functools.partial(confident_counts, collision="argmax")
-    monkeypatch.setattr(labelaudit._count, "confident_counts", rule)
+    monkeypatch.setattr(labelaudit.engines._inmemory, "DEFAULT_COLLISION", "argmax")
 
 
 def cl_issues(labels, probs, method, **kwargs):

@@ -8,22 +8,16 @@ from labelaudit._results import NoiseEstimate
 from labelaudit._typing import CountMethod, FloatArray, IntArray, LabelsLike, ProbsLike
 from labelaudit._validation import check_inputs, check_option
 from labelaudit.core import joint as core_joint
-from labelaudit.core.joint import TINY, ConfidentCounts, confident_counts
+from labelaudit.core.joint import TINY
 from labelaudit.core.latent import estimate_latent
-from labelaudit.core.prune import label_wins
-from labelaudit.core.thresholds import class_thresholds
+from labelaudit.engines._inmemory import Prepared, count_confident, prepare
 
 COUNT_METHODS = ("off_diagonal", "off_diagonal_calibrated")
 
 
-def count_confident(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> ConfidentCounts:
-    """Thresholds, then the raw confident joint, on validated inputs."""
-    return confident_counts(labels, pred_probs, class_thresholds(labels, pred_probs, n_classes))
-
-
-def label_counts(labels: IntArray, n_classes: int) -> IntArray:
-    """Number of examples given each label, shape (K,)."""
-    return np.bincount(labels, minlength=n_classes).astype(np.int64)
+def prepared(labels: LabelsLike, pred_probs: ProbsLike, n_classes: int | None) -> Prepared:
+    """Validate the inputs and run the first pass over them."""
+    return prepare(*check_inputs(labels, pred_probs, n_classes))
 
 
 def confident_thresholds(
@@ -53,8 +47,7 @@ def confident_thresholds(
     >>> labelaudit.confident_thresholds(labels, pred_probs)
     array([0.8, 0.6])
     """
-    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    return class_thresholds(labs, probs, k).astype(np.float64)
+    return prepared(labels, pred_probs, n_classes).thresholds.astype(np.float64)
 
 
 def confident_joint(
@@ -104,9 +97,9 @@ def confident_joint(
     array([[2, 1],
            [0, 3]])
     """
-    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    raw = count_confident(labs, probs, k).joint
-    return core_joint.calibrate(raw, label_counts(labs, k)) if calibrate else raw
+    prep = prepared(labels, pred_probs, n_classes)
+    raw = count_confident(prep).joint
+    return core_joint.calibrate(raw, prep.counts) if calibrate else raw
 
 
 def estimate_noise(
@@ -142,29 +135,28 @@ def estimate_noise(
     >>> est.noise_matrix.sum(axis=0)
     array([1., 1.])
     """
-    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    thresholds = class_thresholds(labs, probs, k)
-    counts = label_counts(labs, k)
-    calibrated = core_joint.calibrate(confident_counts(labs, probs, thresholds).joint, counts)
-    latent = estimate_latent(calibrated, counts)
+    prep = prepared(labels, pred_probs, n_classes)
+    calibrated = core_joint.calibrate(count_confident(prep).joint, prep.counts)
+    latent = estimate_latent(calibrated, prep.counts)
     return NoiseEstimate(
         confident_joint=calibrated,
         joint=calibrated / np.clip(float(np.sum(calibrated)), TINY, None),
         noise_matrix=latent.noise_matrix,
         inverse_noise_matrix=latent.inverse_noise_matrix,
         prior_true=latent.prior_true,
-        prior_given=counts / float(labs.shape[0]),
-        thresholds=thresholds.astype(np.float64),
+        prior_given=prep.counts / float(prep.labels.shape[0]),
+        thresholds=prep.thresholds.astype(np.float64),
     )
 
 
-def _count_issues(labels: IntArray, pred_probs: FloatArray, k: int, method: str) -> int:
-    counted = count_confident(labels, pred_probs, k)
+def count_issues(prep: Prepared, method: str) -> int:
+    """:func:`num_label_issues` on prepared inputs."""
+    counted = count_confident(prep)
     if method == "off_diagonal":
-        return int(np.count_nonzero(counted.off_diagonal & ~label_wins(labels, pred_probs)))
-    calibrated = core_joint.calibrate(counted.joint, label_counts(labels, k))
+        return int(np.count_nonzero(counted.off_diagonal & ~prep.wins))
+    calibrated = core_joint.calibrate(counted.joint, prep.counts)
     joint = calibrated / np.clip(float(np.sum(calibrated)), TINY, None)
-    return int(np.rint((1.0 - joint.trace()) * labels.shape[0]))
+    return int(np.rint((1.0 - joint.trace()) * prep.labels.shape[0]))
 
 
 def num_label_issues(
@@ -186,7 +178,7 @@ def num_label_issues(
         ``off_diagonal`` counts the examples off the diagonal of the confident joint
         (less those whose label is the model's argmax), the number flagged by
         ``find_label_issues(method="confident_learning")``. ``off_diagonal_calibrated``
-        is N times the off-diagonal mass of the calibrated joint; never smaller.
+        is N times the off-diagonal mass of the calibrated joint.
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
 
@@ -205,5 +197,4 @@ def num_label_issues(
     1
     """
     method = check_option("method", method, COUNT_METHODS)
-    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    return _count_issues(labs, probs, k, method)
+    return count_issues(prepared(labels, pred_probs, n_classes), method)

@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._count import count_confident, label_counts
 from labelaudit._typing import (
     BoolArray,
     FilterMethod,
-    FloatArray,
     IntArray,
     LabelsLike,
     ProbsLike,
@@ -21,9 +19,15 @@ from labelaudit._validation import check_count, check_fraction, check_inputs, ch
 from labelaudit.core import prune
 from labelaudit.core.joint import calibrate
 from labelaudit.core.scores import SCORERS
+from labelaudit.engines._inmemory import Prepared, count_confident, lowest, prepare, prune_flags
 from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
 
 PRUNE_METHODS = ("prune_by_noise_rate", "prune_by_class", "both")
+#: Methods that flag the lowest-scoring examples, with the score each uses.
+LOW_SCORE_METHODS = {
+    "low_self_confidence": "self_confidence",
+    "low_normalized_margin": "normalized_margin",
+}
 FILTER_METHODS = (
     *PRUNE_METHODS,
     "confident_learning",
@@ -33,63 +37,41 @@ FILTER_METHODS = (
 )
 
 
-def _prune(
-    labels: IntArray,
-    pred_probs: FloatArray,
-    k: int,
-    method: str,
-    options: dict[str, Any],
-) -> BoolArray:
-    counts = label_counts(labels, k)
+def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
     n_keep = options["min_examples_per_class"]
-    small = np.flatnonzero(counts <= n_keep)
+    small = np.flatnonzero(prep.counts <= n_keep)
     if small.size:
         warnings.warn(
             f"Classes {small.tolist()} have at most min_examples_per_class={n_keep} examples; "
             "their label issues are not pruned.",
             FewExamplesWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    joint = calibrate(count_confident(labels, pred_probs, k).joint, counts)
+    joint = calibrate(count_confident(prep).joint, prep.counts)
     prune_counts = prune.keep_at_least(joint.T, n_keep, options["frac_noise"])
     if options["num_to_remove_per_class"] is not None:
         prune_counts = prune.counts_for_removal(
-            prune_counts, counts, options["num_to_remove_per_class"]
+            prune_counts, prep.counts, options["num_to_remove_per_class"]
         )
-    members = prune.class_members(labels, k)
-    flags: BoolArray | None = None
-    if method in ("prune_by_class", "both"):
-        flags = prune.prune_by_class(members, pred_probs, prune_counts, n_keep)
-    if method in ("prune_by_noise_rate", "both"):
-        by_rate = prune.prune_by_noise_rate(members, pred_probs, prune_counts, n_keep)
-        flags = by_rate if flags is None else flags & by_rate
-    assert flags is not None  # method is one of PRUNE_METHODS
-    return flags
+    by_class, by_rate = prune_flags(prep, prune_counts, n_keep)
+    if method == "prune_by_class":
+        return by_class
+    if method == "prune_by_noise_rate":
+        return by_rate
+    return by_class & by_rate
 
 
-def _lowest_scores(labels: IntArray, pred_probs: FloatArray, k: int, score: str) -> BoolArray:
-    """The ``num_label_issues`` examples with the lowest scores."""
-    counted = count_confident(labels, pred_probs, k)
-    n_issues = int(np.count_nonzero(counted.off_diagonal & ~prune.label_wins(labels, pred_probs)))
-    flags = np.zeros(labels.shape[0], dtype=bool)
-    flags[prune.smallest(SCORERS[score](labels, pred_probs), n_issues)] = True
-    return flags
-
-
-def _filter(
-    labels: IntArray, pred_probs: FloatArray, k: int, method: str, options: dict[str, Any]
-) -> BoolArray:
-    if method == "low_self_confidence":
-        return _lowest_scores(labels, pred_probs, k, "self_confidence")
-    if method == "low_normalized_margin":
-        return _lowest_scores(labels, pred_probs, k, "normalized_margin")
+def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
+    if method in LOW_SCORE_METHODS:
+        n_issues = int(np.count_nonzero(count_confident(prep).off_diagonal & ~prep.wins))
+        return lowest(prep, LOW_SCORE_METHODS[method], n_issues)
     if method in PRUNE_METHODS:
-        flags = _prune(labels, pred_probs, k, method, options)
+        flags = _prune(prep, method, options)
     elif method == "confident_learning":
-        flags = count_confident(labels, pred_probs, k).off_diagonal
+        flags = count_confident(prep).off_diagonal
     else:  # predicted_neq_given
-        flags = pred_probs.argmax(axis=1) != labels
-    return flags & ~prune.label_wins(labels, pred_probs)
+        flags = prep.probs.argmax(axis=1) != prep.labels
+    return flags & ~prep.wins
 
 
 def _check_removal(value: Any, k: int, method: str) -> IntArray | None:
@@ -173,7 +155,7 @@ def find_label_issues(
         "num_to_remove_per_class": _check_removal(num_to_remove_per_class, k, method),
         "min_examples_per_class": check_count("min_examples_per_class", min_examples_per_class),
     }
-    return _filter(labs, probs, k, method, options)
+    return _filter(prepare(labs, probs, k), method, options)
 
 
 _DEFAULT_OPTIONS = {"frac_noise": 1.0, "num_to_remove_per_class": None, "min_examples_per_class": 1}
@@ -218,7 +200,7 @@ def rank_label_issues(
     method = check_option("method", method, FILTER_METHODS)
     rank_by = check_option("rank_by", rank_by, SCORERS)
     labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    flagged = np.flatnonzero(_filter(labs, probs, k, method, _DEFAULT_OPTIONS))
+    flagged = np.flatnonzero(_filter(prepare(labs, probs, k), method, _DEFAULT_OPTIONS))
     # Scores in pred_probs' own precision and NumPy's default sort: ties come out in
     # cleanlab's order.
     scores = SCORERS[rank_by](labs[flagged], probs[flagged])

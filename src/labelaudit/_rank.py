@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._typing import FloatArray, IntArray, LabelsLike, ScoreMethod
+from labelaudit._typing import FloatArray, LabelsLike, ScoreMethod
 from labelaudit._validation import check_inputs, check_option
 from labelaudit.core.scores import SCORERS, accuracy_weights, adjusted_score
-from labelaudit.core.thresholds import class_thresholds
+from labelaudit.engines._inmemory import Prepared, prepare, score_rows
 from labelaudit.exceptions import InvalidInputError
 
 
@@ -24,15 +24,12 @@ def is_ensemble(pred_probs: Any) -> bool:
     return isinstance(pred_probs, np.ndarray) and pred_probs.ndim == 3
 
 
-def score_examples(
-    labels: IntArray, pred_probs: FloatArray, method: str, adjust_pred_probs: bool
-) -> FloatArray:
-    """Scores of validated inputs, as float64."""
-    scorer = SCORERS[method]
+def score_examples(prep: Prepared, method: str, adjust_pred_probs: bool) -> FloatArray:
+    """Scores of prepared inputs, as float64."""
     if not adjust_pred_probs:
-        return np.asarray(scorer(labels, pred_probs), dtype=np.float64)
-    thresholds = class_thresholds(labels, pred_probs, pred_probs.shape[1])
-    return adjusted_score(scorer, labels, pred_probs, thresholds).astype(np.float64)
+        return score_rows(prep.labels, prep.probs, method)
+    scorer = SCORERS[method]
+    return adjusted_score(scorer, prep.labels, prep.probs, prep.thresholds).astype(np.float64)
 
 
 def label_quality_scores(
@@ -82,8 +79,7 @@ def label_quality_scores(
             "Use method='self_confidence' or 'normalized_margin', or adjust_pred_probs=False."
         )
     if not is_ensemble(pred_probs):
-        labs, probs, _ = check_inputs(labels, pred_probs)
-        return score_examples(labs, probs, method, adjust_pred_probs)
+        return score_examples(prepare(*check_inputs(labels, pred_probs)), method, adjust_pred_probs)
     checked = [check_inputs(labels, member) for member in pred_probs]
     shapes = {probs.shape for _, probs, _ in checked}
     if len(shapes) > 1:
@@ -91,8 +87,8 @@ def label_quality_scores(
             "Every model's pred_probs in an ensemble must have the same shape. "
             f"Got shapes {sorted(shapes)}."
         )
-    labs = checked[0][0]
-    members = [probs for _, probs, _ in checked]
-    weights = accuracy_weights(labs, members)
-    scores = [score_examples(labs, probs, method, adjust_pred_probs) for probs in members]
-    return np.asarray(np.stack(scores, axis=1) @ weights, dtype=np.float64)
+    weights = accuracy_weights(checked[0][0], [probs for _, probs, _ in checked])
+    total = np.zeros(checked[0][0].shape[0])
+    for weight, member in zip(weights, checked, strict=True):
+        total += weight * score_examples(prepare(*member), method, adjust_pred_probs)
+    return total

@@ -1,14 +1,15 @@
 """Boundary checks: turn user input into clean arrays or raise a clear error.
 
-Everything past this module may assume: ``labels`` is a 1-D int64 array with values in
+Past these checks, code may assume: ``labels`` is a 1-D int64 array with values in
 ``[0, n_classes)``, ``pred_probs`` is a 2-D float array (float16/32/64, never modified)
-whose rows are probability vectors, and both have the same, non-zero length.
+and both have the same, non-zero length. Whether pred_probs' rows are probability vectors
+is checked from :class:`RowStats`, gathered during the engine's first pass over the data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -139,44 +140,71 @@ def as_pred_probs(pred_probs: Any, *, name: str = "pred_probs") -> FloatArray:
         raise InvalidInputError(
             f"{name} must have at least 2 columns (one per class). Got {k} column(s)."
         )
-    _check_probability_rows(arr, name)
     return arr
 
 
-def _check_probability_rows(arr: FloatArray, name: str) -> None:
-    """One chunked pass: finite values, values in [0, 1], rows summing to 1."""
-    tol = _ROW_SUM_TOLERANCE.get(arr.dtype, _DEFAULT_ROW_SUM_TOLERANCE)
+class RowStats(NamedTuple):
+    """What validation needs to know of pred_probs' rows, gathered in one pass."""
+
+    low: float
+    """Smallest value."""
+    high: float
+    """Largest value."""
+    worst_row: int
+    """Row whose sum is farthest from 1 (-1 if none is off)."""
+    worst_sum: float
+    """That row's sum."""
+    bad_row: int
+    """First row whose sum is not finite (-1 if none)."""
+
+
+def row_stats(arr: FloatArray) -> RowStats:
+    """:class:`RowStats` of ``arr`` computed with NumPy in row chunks."""
+    low, high, worst, worst_row, worst_sum, bad_row = np.inf, -np.inf, 0.0, -1, 1.0, -1
     step = max(1, _CHECK_CHUNK_BYTES // (arr.shape[1] * arr.itemsize))
     for start in range(0, arr.shape[0], step):
         chunk = arr[start : start + step]
         sums = chunk.sum(axis=1, dtype=np.float64)
         finite = np.isfinite(sums)
-        if not finite.all():
-            i = start + int(np.flatnonzero(~finite)[0])
-            raise InvalidInputError(
-                f"{name} must be finite. Row {i} contains NaN or inf; check the model's output."
-            )
-        low, high = chunk.min(), chunk.max()
-        if low < -_RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
-            value = low if low < -_RANGE_TOLERANCE else high
-            raise InvalidInputError(
-                f"{name} must hold probabilities in [0, 1]. Got {float(value):.6g}; if these "
-                "are logits or scores, apply a softmax first (scipy.special.softmax(x, axis=1))."
-            )
-        off = np.abs(sums - 1.0)
-        worst = int(np.argmax(off))
-        if off[worst] > tol:
-            raise InvalidInputError(
-                f"Each row of {name} must sum to 1 (tolerance {tol:g} for {arr.dtype}). Row "
-                f"{start + worst} sums to {sums[worst]:.6g}, off by {off[worst]:.3g}; normalize "
-                f"with {name} / {name}.sum(axis=1, keepdims=True)."
-            )
+        if not finite.all() and bad_row < 0:
+            bad_row = start + int(np.flatnonzero(~finite)[0])
+        low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+        off = np.where(finite, np.abs(sums - 1.0), 0.0)
+        i = int(np.argmax(off))
+        if off[i] > worst:
+            worst, worst_row, worst_sum = float(off[i]), start + i, float(sums[i])
+    return RowStats(low, high, worst_row, worst_sum, bad_row)
+
+
+def check_row_stats(stats: RowStats, dtype: np.dtype[Any], name: str = "pred_probs") -> None:
+    """Raise unless every row is finite, in [0, 1] and sums to 1 (within a dtype tolerance)."""
+    if stats.bad_row >= 0:
+        raise InvalidInputError(
+            f"{name} must be finite. Row {stats.bad_row} contains NaN or inf; check the "
+            "model's output."
+        )
+    if stats.low < -_RANGE_TOLERANCE or stats.high > 1 + _RANGE_TOLERANCE:
+        value = stats.low if stats.low < -_RANGE_TOLERANCE else stats.high
+        raise InvalidInputError(
+            f"{name} must hold probabilities in [0, 1]. Got {value:.6g}; if these are logits "
+            "or scores, apply a softmax first (scipy.special.softmax(x, axis=1))."
+        )
+    tol = _ROW_SUM_TOLERANCE.get(dtype, _DEFAULT_ROW_SUM_TOLERANCE)
+    off = abs(stats.worst_sum - 1.0)
+    if stats.worst_row >= 0 and off > tol:
+        raise InvalidInputError(
+            f"Each row of {name} must sum to 1 (tolerance {tol:g} for {dtype}). Row "
+            f"{stats.worst_row} sums to {stats.worst_sum:.6g}, off by {off:.3g}; normalize "
+            f"with {name} / {name}.sum(axis=1, keepdims=True)."
+        )
 
 
 def check_inputs(
     labels: Any, pred_probs: Any, n_classes: Any = None
 ) -> tuple[IntArray, FloatArray, int]:
-    """Validate a (labels, pred_probs) pair and return them with the number of classes."""
+    """Validate the types and shapes of a (labels, pred_probs) pair; return them with the
+    number of classes. The values of pred_probs' rows are checked by the engine's first
+    pass (:func:`check_row_stats`), which reads them anyway."""
     probs = as_pred_probs(pred_probs)
     k = check_n_classes(n_classes, probs.shape[1])
     labs = as_labels(labels, n_classes=k)

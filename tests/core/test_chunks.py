@@ -10,6 +10,7 @@ from numpy.testing import assert_array_equal
 
 import labelaudit as la
 import labelaudit.core._chunks
+import labelaudit.engines._inmemory
 
 from ..datasets import make_data
 
@@ -17,6 +18,7 @@ from ..datasets import make_data
 @pytest.mark.parametrize("chunk_bytes", [1, 40, 1000])
 def test_results_do_not_depend_on_chunk_size(monkeypatch, chunk_bytes):
     warnings.simplefilter("ignore", la.FewExamplesWarning)
+    monkeypatch.setattr(labelaudit.engines._inmemory, "USE_KERNELS", False)  # chunked path
     labels, probs = make_data(2, 517, 6, dtype=np.float32, noise=0.3)
     expected = {
         "joint": la.confident_joint(labels, probs, calibrate=False),

@@ -40,12 +40,17 @@ def normalized_entropy(pred_probs: FloatArray) -> FloatArray:
     return out
 
 
-def confidence_weighted_entropy(labels: IntArray, pred_probs: FloatArray) -> FloatArray:
+def weigh_entropy(entropy: FloatArray, self_conf: FloatArray) -> FloatArray:
     """``log(1 + h / s) / max(h / s, floor)`` with h the normalized entropy and s the
-    self-confidence: high for confident, low-entropy predictions of the given label."""
-    sc = np.clip(self_confidence(labels, pred_probs), PROB_FLOOR, None)
-    ratio = normalized_entropy(pred_probs) / sc
-    return np.log(ratio + 1) / np.clip(ratio, PROB_FLOOR, None)
+    self-confidence (floored): high for confident, low-entropy predictions of the label."""
+    ratio = entropy / np.clip(self_conf, PROB_FLOOR, None)
+    weighed: FloatArray = np.log(ratio + 1) / np.clip(ratio, PROB_FLOOR, None)
+    return weighed
+
+
+def confidence_weighted_entropy(labels: IntArray, pred_probs: FloatArray) -> FloatArray:
+    """:func:`weigh_entropy` of each row's normalized entropy and self-confidence."""
+    return weigh_entropy(normalized_entropy(pred_probs), self_confidence(labels, pred_probs))
 
 
 SCORERS: dict[str, Scorer] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from labelaudit._typing import FloatArray, IntArray
@@ -34,9 +36,18 @@ def class_thresholds(labels: IntArray, pred_probs: FloatArray, n_classes: int) -
     ends = np.cumsum(counts)
     grouped = sc[order]
     means = [
-        np.mean(grouped[end - count : end]) if count else ABSENT_THRESHOLD
+        np.mean(grouped[end - count : end]) if count else None
         for count, end in zip(counts.tolist(), ends.tolist(), strict=True)
     ]
-    dtype = np.float64 if (counts == 0).any() else np.result_type(*means)
-    thresholds: FloatArray = np.clip(np.asarray(means, dtype=dtype), THRESHOLD_FLOOR, None)
+    return finish_thresholds(means, pred_probs.dtype)
+
+
+def finish_thresholds(means: list[Any], dtype: np.dtype[Any]) -> FloatArray:
+    """Thresholds from per-class means (None for an absent class), in cleanlab's dtype:
+    pred_probs' own when every class occurs, float64 otherwise."""
+    absent = any(m is None for m in means)
+    values = [ABSENT_THRESHOLD if m is None else m for m in means]
+    thresholds: FloatArray = np.clip(
+        np.asarray(values, dtype=np.float64 if absent else dtype), THRESHOLD_FLOOR, None
+    )
     return thresholds

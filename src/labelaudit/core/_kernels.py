@@ -1,0 +1,411 @@
+"""Compiled kernels (numba) for the in-memory engine: a few passes over pred_probs, no
+N x K temporaries. Imported lazily, only for float32 and float64 input; float16 input and
+the reference results use the NumPy functions of the other core modules.
+
+Every kernel reproduces the floating-point operations of the NumPy reference exactly
+(same dtype, same order), so results are equal, not just close. Work is split between
+threads either by row blocks or, where the order of the rows within a class matters, by
+class: each thread then scans all rows and handles those whose label it owns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+# ---------------------------------------------------------------------------------------
+# Exact streaming float sums: NumPy's pairwise summation, fed one value at a time.
+#
+# np.add.reduce over a contiguous 1-D array of n floats sums blocks of at most 128 values
+# with 8 accumulators and adds the blocks up along a binary tree whose shape depends on n
+# only. The tree is compiled into a list of operations (a leaf of L values, or "add the
+# two partial sums on top of the stack"), which a stream of values then executes.
+# ---------------------------------------------------------------------------------------
+
+_BLOCK = 128  # NumPy's PW_BLOCKSIZE
+_MAX_DEPTH = 64  # stack depth needed for any n < 2**63
+COMBINE = 0  # operation code: add the two partial sums on top of the stack
+
+
+def _pairwise_ops(n: int, out: list[int]) -> None:
+    if n <= _BLOCK:
+        out.append(n)
+        return
+    half = n // 2
+    half -= half % 8
+    _pairwise_ops(half, out)
+    _pairwise_ops(n - half, out)
+    out.append(COMBINE)
+
+
+def pairwise_plan(
+    counts: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Operations (CSR layout: ``ops[start[k]:start[k + 1]]``) summing ``counts[k]`` values."""
+    ops: list[int] = []
+    start = [0]
+    for n in counts.tolist():
+        if n:
+            _pairwise_ops(int(n), ops)
+        start.append(len(ops))
+    return np.asarray(ops, dtype=np.int64), np.asarray(start, dtype=np.int64)
+
+
+@njit(cache=True, inline="always")
+def _leaf_push(r: Any, state: Any, c: int, x: Any, length: int) -> bool:
+    """Feed value x to class c's current leaf of ``length`` values; True when it is done.
+
+    ``state[c, 0]`` counts values seen in the leaf; ``r[c, 0:8]`` are the 8 accumulators
+    and ``r[c, 8]`` the leaf's running result.
+    """
+    pos = state[c, 0]
+    if length < 8:  # NumPy: res = 0; res += x for each value
+        if pos == 0:
+            r[c, 8] = 0
+        r[c, 8] += x
+    elif pos < 8:
+        r[c, pos] = x
+    elif pos < length - length % 8:
+        r[c, pos % 8] += x
+    else:
+        r[c, 8] += x
+    pos += 1
+    # After the last multiple of 8, fold the 8 accumulators (NumPy folds them once, then
+    # adds the remaining values one by one).
+    if length >= 8 and pos == length - length % 8:
+        r[c, 8] = ((r[c, 0] + r[c, 1]) + (r[c, 2] + r[c, 3])) + (
+            (r[c, 4] + r[c, 5]) + (r[c, 6] + r[c, 7])
+        )
+    state[c, 0] = pos
+    done: bool = pos == length
+    return done
+
+
+@njit(cache=True, inline="always")
+def _stream_add(r: Any, stack: Any, state: Any, ops: Any, start: Any, c: int, x: Any) -> None:
+    """Feed the next value of class c to its pairwise sum.
+
+    ``state[c, 1]`` is the index of the current operation in ``ops`` and ``state[c, 2]``
+    the height of class c's stack of partial sums.
+    """
+    op = start[c] + state[c, 1]
+    if _leaf_push(r, state, c, x, ops[op]):
+        h = state[c, 2]
+        stack[c, h] = r[c, 8]
+        h += 1
+        op += 1
+        while op < start[c + 1] and ops[op] == COMBINE:
+            stack[c, h - 2] = stack[c, h - 2] + stack[c, h - 1]
+            h -= 1
+            op += 1
+        state[c, 0] = 0
+        state[c, 1] = op - start[c]
+        state[c, 2] = h
+
+
+# ---------------------------------------------------------------------------------------
+# Pass 1: validation statistics, the label's argmax head start, and class sums.
+# ---------------------------------------------------------------------------------------
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def scan_rows(
+    labels: Any, probs: Any, owner: Any, n_threads: int, head: Any, ops: Any, start: Any
+) -> Any:
+    """One pass over pred_probs.
+
+    Returns the per-class sums of ``probs[i, labels[i]]`` in NumPy's pairwise order and
+    precision, ``wins`` (the label is the argmax once given a ``head`` start), and per
+    thread: the smallest and largest value, the row whose sum is farthest from 1 and that
+    distance, and the first row with a non-finite sum.
+    """
+    n, k = probs.shape
+    sums_r = np.zeros((k, 9), dtype=probs.dtype)
+    stack = np.zeros((k, _MAX_DEPTH), dtype=probs.dtype)
+    state = np.zeros((k, 3), dtype=np.int64)
+    wins = np.zeros(n, dtype=np.bool_)
+    low = np.full(n_threads, np.inf)
+    high = np.full(n_threads, -np.inf)
+    worst = np.zeros(n_threads)
+    worst_row = np.full(n_threads, -1, dtype=np.int64)
+    bad_row = np.full(n_threads, -1, dtype=np.int64)
+    for t in prange(n_threads):
+        lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
+        for i in range(n):
+            lab = labels[i]
+            if owner[lab] != t:
+                continue
+            own = probs[i, lab]
+            boosted = own + head
+            total = 0.0
+            best = -np.inf
+            arg = -1
+            for j in range(k):
+                v = probs[i, j]
+                total += v
+                lo = min(lo, v)
+                hi = max(hi, v)
+                cand = boosted if j == lab else v
+                if cand > best:
+                    best = cand
+                    arg = j
+            wins[i] = arg == lab
+            if not np.isfinite(total):
+                if br < 0:
+                    br = i
+            elif abs(total - 1.0) > w:
+                w = abs(total - 1.0)
+                wr = i
+            _stream_add(sums_r, stack, state, ops, start, lab, own)
+        low[t], high[t], worst[t], worst_row[t], bad_row[t] = lo, hi, w, wr, br
+    return stack[:, 0].copy(), wins, low, high, worst, worst_row, bad_row
+
+
+def n_threads() -> int:
+    """Threads the kernels use (numba's setting, e.g. NUMBA_NUM_THREADS)."""
+    return int(numba.get_num_threads())
+
+
+# ---------------------------------------------------------------------------------------
+# Pass 2: the confident joint.
+# ---------------------------------------------------------------------------------------
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def confident_pass(labels: Any, probs: Any, cutoff: Any, argmax_rule: bool, n_threads: int) -> Any:
+    """Per row, the most probable class among those with ``p >= cutoff`` (or, with
+    ``argmax_rule`` and two or more such classes, the argmax over all classes).
+
+    Returns counts as a flat (true * K + given) array per thread, and the rows counted
+    off the diagonal.
+    """
+    n, k = probs.shape
+    off = np.zeros(n, dtype=np.bool_)
+    counts = np.zeros((n_threads, k * k), dtype=np.int64)
+    step = (n + n_threads - 1) // n_threads
+    for t in prange(n_threads):
+        for i in range(t * step, min(n, (t + 1) * step)):
+            best = -np.inf
+            guess = -1
+            n_pass = 0
+            top = -np.inf
+            arg = -1
+            for j in range(k):
+                v = probs[i, j]
+                if v >= cutoff[j]:
+                    n_pass += 1
+                    if v > best:
+                        best = v
+                        guess = j
+                if v > top:
+                    top = v
+                    arg = j
+            if guess >= 0:
+                if argmax_rule and n_pass > 1:
+                    guess = arg
+                lab = labels[i]
+                counts[t, guess * k + lab] += 1
+                off[i] = guess != lab
+    return counts, off
+
+
+# ---------------------------------------------------------------------------------------
+# Selection: keep the ``cap`` largest values seen in a min-heap (root = smallest kept).
+# With cap = m + 1, the root is the (m+1)-th largest value: if it is smaller than the
+# m-th, the m largest are unique; if equal, values tie at the cut and the caller breaks
+# the tie as NumPy's argsort does.
+# ---------------------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _heap_push(vals: Any, idx: Any, base: int, size: int, cap: int, v: Any, i: int) -> int:
+    """Offer (v, i) to the heap stored at vals[base:base+cap]; return its new size."""
+    if size < cap:
+        pos = size
+        size += 1
+        while pos > 0:
+            parent = (pos - 1) // 2
+            if vals[base + parent] <= v:
+                break
+            vals[base + pos] = vals[base + parent]
+            idx[base + pos] = idx[base + parent]
+            pos = parent
+        vals[base + pos] = v
+        idx[base + pos] = i
+        return size
+    if not v > vals[base]:
+        return size
+    pos = 0
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and vals[base + child + 1] < vals[base + child]:
+            child += 1
+        if vals[base + child] >= v:
+            break
+        vals[base + pos] = vals[base + child]
+        idx[base + pos] = idx[base + child]
+        pos = child
+    vals[base + pos] = v
+    idx[base + pos] = i
+    return size
+
+
+@njit(cache=True, inline="always")
+def _heap_select(vals: Any, idx: Any, base: int, size: int, m: int, flags: Any) -> bool:
+    """Flag the m largest of a full heap of m + 1 (or of all, if it holds at most m);
+    return False, flagging nothing, when values tie at the cut."""
+    if size <= m:
+        for s in range(size):
+            flags[idx[base + s]] = True
+        return True
+    if m == 0:
+        return True
+    second = vals[base + 1]
+    if size > 2 and vals[base + 2] < second:
+        second = vals[base + 2]
+    if second == vals[base]:
+        return False
+    for s in range(1, size):
+        flags[idx[base + s]] = True
+    return True
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def prune_pass(
+    labels: Any,
+    probs: Any,
+    owner: Any,
+    n_threads: int,
+    counts: Any,
+    active: Any,
+    class_m: Any,
+    cell_start: Any,
+    cell_j: Any,
+    cell_m: Any,
+) -> Any:
+    """Pruning by class and by noise rate in one pass (threads own classes).
+
+    For given class k (if ``active[k]``): the ``class_m[k]`` examples with the lowest
+    P(k), and for each cell c in ``cell_start[k]:cell_start[k+1]`` the ``cell_m[c]``
+    examples with the largest margin P(cell_j[c]) - P(k). Returns both flag arrays and,
+    per class and per cell, whether a tie at the cut was left to the caller.
+    """
+    n, k = probs.shape
+    n_cells = cell_j.shape[0]
+    class_cap = np.minimum(class_m + 1, counts)
+    cell_cap = np.empty(n_cells, dtype=np.int64)
+    for c in range(k):
+        for cell in range(cell_start[c], cell_start[c + 1]):
+            cell_cap[cell] = min(cell_m[cell] + 1, counts[c])
+    class_base = np.zeros(k + 1, dtype=np.int64)
+    class_base[1:] = np.cumsum(class_cap)
+    cell_base = np.zeros(n_cells + 1, dtype=np.int64)
+    cell_base[1:] = np.cumsum(cell_cap)
+    class_vals = np.empty(class_base[k], dtype=probs.dtype)
+    class_idx = np.empty(class_base[k], dtype=np.int64)
+    cell_vals = np.empty(cell_base[n_cells], dtype=probs.dtype)
+    cell_idx = np.empty(cell_base[n_cells], dtype=np.int64)
+    class_size = np.zeros(k, dtype=np.int64)
+    cell_size = np.zeros(n_cells, dtype=np.int64)
+    by_class = np.zeros(n, dtype=np.bool_)
+    by_rate = np.zeros(n, dtype=np.bool_)
+    class_tie = np.zeros(k, dtype=np.bool_)
+    cell_tie = np.zeros(n_cells, dtype=np.bool_)
+    for t in prange(n_threads):
+        for i in range(n):
+            lab = labels[i]
+            if owner[lab] != t or not active[lab]:
+                continue
+            own = probs[i, lab]
+            if class_m[lab] > 0:
+                class_size[lab] = _heap_push(
+                    class_vals, class_idx, class_base[lab], class_size[lab], class_cap[lab], -own, i
+                )
+            for cell in range(cell_start[lab], cell_start[lab + 1]):
+                cell_size[cell] = _heap_push(
+                    cell_vals,
+                    cell_idx,
+                    cell_base[cell],
+                    cell_size[cell],
+                    cell_cap[cell],
+                    probs[i, cell_j[cell]] - own,
+                    i,
+                )
+        for c in range(k):
+            if owner[c] != t or not active[c]:
+                continue
+            if class_m[c] > 0:
+                class_tie[c] = not _heap_select(
+                    class_vals, class_idx, class_base[c], class_size[c], class_m[c], by_class
+                )
+            for cell in range(cell_start[c], cell_start[c + 1]):
+                cell_tie[cell] = not _heap_select(
+                    cell_vals, cell_idx, cell_base[cell], cell_size[cell], cell_m[cell], by_rate
+                )
+    return by_class, by_rate, class_tie, cell_tie
+
+
+# ---------------------------------------------------------------------------------------
+# Scores.
+# ---------------------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _score(probs: Any, i: int, lab: int, method: int, one: Any, two: Any) -> Any:
+    """0: self-confidence; 1: normalized margin, in pred_probs' precision."""
+    own = probs[i, lab]
+    if method == 0:
+        return own
+    other = -np.inf
+    for j in range(probs.shape[1]):
+        if j != lab and probs[i, j] > other:
+            other = probs[i, j]
+    return (own - probs.dtype.type(other) + one) / two
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def lowest_scores(labels: Any, probs: Any, m: int, method: int, n_threads: int) -> Any:
+    """Per thread (row blocks), the m + 1 lowest scores: (values as -score, rows, sizes)."""
+    n = probs.shape[0]
+    one = probs.dtype.type(1)
+    two = probs.dtype.type(2)
+    cap = min(m + 1, n)
+    vals = np.empty(n_threads * cap, dtype=probs.dtype)
+    idx = np.empty(n_threads * cap, dtype=np.int64)
+    sizes = np.zeros(n_threads, dtype=np.int64)
+    step = (n + n_threads - 1) // n_threads
+    for t in prange(n_threads):
+        size = 0
+        for i in range(t * step, min(n, (t + 1) * step)):
+            s = _score(probs, i, labels[i], method, one, two)
+            size = _heap_push(vals, idx, t * cap, size, cap, -s, i)
+        sizes[t] = size
+    return vals, idx, sizes
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def scores(labels: Any, probs: Any, method: int, out: Any) -> None:
+    """Write each row's score (0: self-confidence, 1: normalized margin) into ``out``."""
+    one = probs.dtype.type(1)
+    two = probs.dtype.type(2)
+    for i in prange(probs.shape[0]):
+        out[i] = _score(probs, i, labels[i], method, one, two)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def normalized_entropy(probs: Any, out: Any) -> None:
+    """Entropy of each row in float64, divided by log(K)."""
+    k = probs.shape[1]
+    log_k = np.log(k)
+    for i in prange(probs.shape[0]):
+        total = 0.0
+        for j in range(k):
+            p = np.float64(probs[i, j])
+            if p > 0:
+                total += p * np.log(p)
+        out[i] = -total / log_k

@@ -1,0 +1,1 @@
+"""Drivers that run the core's passes over data held in different ways."""

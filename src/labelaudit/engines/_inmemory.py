@@ -1,0 +1,214 @@
+"""The in-memory engine: passes over a NumPy pred_probs array.
+
+float32 and float64 input run through compiled kernels (``core._kernels``), a few
+parallel passes with no N x K temporaries; float16 input (which the compiler does not
+handle) runs through the NumPy reference implementation. Both give equal results.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from labelaudit._typing import BoolArray, FloatArray, IntArray
+from labelaudit._validation import RowStats, check_row_stats, row_stats
+from labelaudit.core import prune
+from labelaudit.core.joint import Collision, ConfidentCounts, confident_counts
+from labelaudit.core.scores import SCORERS, weigh_entropy
+from labelaudit.core.thresholds import (
+    TOLERANCE,
+    class_thresholds,
+    finish_thresholds,
+    self_confidence,
+)
+
+#: Input dtypes handled by the compiled kernels. Tests switch kernels off to compare.
+KERNEL_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+USE_KERNELS = True
+#: The collision rule used when none is asked for: the paper's. Tests set "argmax" to
+#: reproduce cleanlab 2.9 exactly and so prove that the rule is the only difference.
+DEFAULT_COLLISION: Collision = "confident"
+_SCORE_CODES = {"self_confidence": 0, "normalized_margin": 1}
+
+
+def kernels() -> ModuleType:
+    """The compiled kernels, imported (and numba with them) on first use."""
+    from labelaudit.core import _kernels
+
+    return _kernels
+
+
+def compiled(probs: FloatArray) -> bool:
+    """Whether ``probs`` goes through the compiled kernels."""
+    return USE_KERNELS and probs.dtype in KERNEL_DTYPES
+
+
+class Prepared(NamedTuple):
+    """Validated inputs with what the first pass learned about them."""
+
+    labels: IntArray
+    probs: FloatArray
+    n_classes: int
+    counts: IntArray
+    """Examples per given label."""
+    thresholds: FloatArray
+    """Per-class thresholds, in the dtype their comparisons use."""
+    wins: BoolArray
+    """Whether each example's label is the argmax once given a 1e-6 head start."""
+
+
+def owners(counts: IntArray, n_threads: int) -> IntArray:
+    """Assign classes to threads, largest first to the least loaded (balanced rows)."""
+    load = np.zeros(n_threads, dtype=np.int64)
+    owner = np.zeros(counts.shape[0], dtype=np.int64)
+    for c in np.argsort(-counts, kind="stable"):
+        t = int(np.argmin(load))
+        owner[c] = t
+        load[t] += counts[c]
+    return owner
+
+
+def _scan(
+    labels: IntArray, probs: FloatArray, counts: IntArray
+) -> tuple[RowStats, list[Any], BoolArray]:
+    kern = kernels()
+    n_threads = kern.n_threads()
+    ops, start = kern.pairwise_plan(counts)
+    head = probs.dtype.type(TOLERANCE)
+    owner = owners(counts, n_threads)
+    sums, wins, low, high, worst, worst_row, bad_row = kern.scan_rows(
+        labels, probs, owner, n_threads, head, ops, start
+    )
+    t = int(np.argmax(worst))
+    bad = bad_row[bad_row >= 0]
+    stats = RowStats(
+        float(low.min()),
+        float(high.max()),
+        int(worst_row[t]),
+        float(np.sum(probs[worst_row[t]], dtype=np.float64)) if worst_row[t] >= 0 else 1.0,
+        int(bad.min()) if bad.size else -1,
+    )
+    dtype = probs.dtype.type
+    means = [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
+    return stats, means, wins
+
+
+def prepare(labels: IntArray, probs: FloatArray, n_classes: int) -> Prepared:
+    """First pass: check pred_probs' rows, compute thresholds and the label's head start."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
+    if compiled(probs):
+        stats, means, wins = _scan(labels, probs, counts)
+        check_row_stats(stats, probs.dtype)
+        thresholds = finish_thresholds(means, probs.dtype)
+    else:
+        check_row_stats(row_stats(probs), probs.dtype)
+        thresholds = class_thresholds(labels, probs, n_classes)
+        wins = prune.label_wins(labels, probs)
+    return Prepared(labels, probs, n_classes, counts, thresholds, wins)
+
+
+def count_confident(prep: Prepared, collision: Collision | None = None) -> ConfidentCounts:
+    """Second pass: the raw confident joint and the off-diagonal examples."""
+    collision = DEFAULT_COLLISION if collision is None else collision
+    if not compiled(prep.probs):
+        return confident_counts(prep.labels, prep.probs, prep.thresholds, collision)
+    kern = kernels()
+    cutoff = prep.thresholds - prep.thresholds.dtype.type(TOLERANCE)
+    per_thread, off = kern.confident_pass(
+        prep.labels, prep.probs, cutoff, collision == "argmax", kern.n_threads()
+    )
+    k = prep.n_classes
+    joint = per_thread.sum(axis=0).reshape(k, k).T  # Fortran order, as cleanlab's
+    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
+    return ConfidentCounts(joint, off)
+
+
+def _cells(prune_counts: IntArray, active: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Noise cells per given class k (CSR): true class j and count, for j != k, count > 0."""
+    cells = prune_counts.T.copy()  # [given, true]
+    np.fill_diagonal(cells, 0)
+    cells[~active] = 0
+    given, true = np.nonzero(cells)
+    start = np.searchsorted(given, np.arange(cells.shape[0] + 1))
+    return start.astype(np.int64), true.astype(np.int64), cells[given, true].astype(np.int64)
+
+
+def _break_ties(prep: Prepared, flags: BoolArray, k: int, values_of: Any, m: int) -> None:
+    members = np.flatnonzero(prep.labels == k)
+    flags[members[np.argsort(values_of(members))[:m]]] = True
+
+
+def prune_flags(prep: Prepared, prune_counts: IntArray, n_keep: int) -> tuple[BoolArray, BoolArray]:
+    """Third pass: flags of prune_by_class and prune_by_noise_rate (before the argmax filter)."""
+    if not compiled(prep.probs):
+        members = prune.class_members(prep.labels, prep.n_classes)
+        return (
+            prune.prune_by_class(members, prep.probs, prune_counts, n_keep),
+            prune.prune_by_noise_rate(members, prep.probs, prune_counts, n_keep),
+        )
+    kern = kernels()
+    n_threads = kern.n_threads()
+    counts, probs = prep.counts, prep.probs
+    active = counts > max(n_keep, 1)
+    class_m = np.where(active, np.maximum(counts - prune_counts.diagonal(), 0), 0)
+    start, cell_j, cell_m = _cells(prune_counts, active)
+    by_class, by_rate, class_tie, cell_tie = kern.prune_pass(
+        prep.labels,
+        probs,
+        owners(counts, n_threads),
+        n_threads,
+        counts,
+        active,
+        class_m.astype(np.int64),
+        start,
+        cell_j,
+        cell_m,
+    )
+    # Rare: values tie exactly at a cut; choose as NumPy's argsort does (cleanlab's choice).
+    for k in np.flatnonzero(class_tie).tolist():
+        _break_ties(prep, by_class, k, lambda rows, k=k: probs[rows, k], int(class_m[k]))
+    for cell in np.flatnonzero(cell_tie).tolist():
+        given = int(np.searchsorted(start, cell, side="right") - 1)
+        true = int(cell_j[cell])
+        margin = lambda rows, j=true, k=given: -(probs[rows, j] - probs[rows, k])  # noqa: E731
+        _break_ties(prep, by_rate, given, margin, int(cell_m[cell]))
+    return by_class, by_rate
+
+
+def lowest(prep: Prepared, score: str, m: int) -> BoolArray:
+    """The m examples with the lowest score (ties broken as NumPy's argsort breaks them)."""
+    labels, probs = prep.labels, prep.probs
+    n = labels.shape[0]
+    flags = np.zeros(n, dtype=bool)
+    if m >= n:
+        flags[:] = True
+        return flags
+    if m > 0 and compiled(probs):
+        kern = kernels()
+        vals, idx, sizes = kern.lowest_scores(
+            labels, probs, m, _SCORE_CODES[score], kern.n_threads()
+        )
+        cap = vals.shape[0] // sizes.shape[0]
+        keep = np.concatenate([np.arange(t * cap, t * cap + s) for t, s in enumerate(sizes)])
+        v, rows = vals[keep], idx[keep]
+        order = np.argpartition(-v, [m - 1, m])  # -v = the score, ascending
+        mth, next_ = -v[order[m - 1]], -v[order[m]]
+        if mth < next_:
+            flags[rows[-v <= mth]] = True
+            return flags
+    flags[prune.smallest(SCORERS[score](labels, probs), m)] = True
+    return flags
+
+
+def score_rows(labels: IntArray, probs: FloatArray, method: str) -> FloatArray:
+    """Label quality scores of every row, float64."""
+    if not compiled(probs):
+        return np.asarray(SCORERS[method](labels, probs), dtype=np.float64)
+    out = np.empty(labels.shape[0], dtype=np.float64)
+    if method in _SCORE_CODES:
+        kernels().scores(labels, probs, _SCORE_CODES[method], out)
+        return out
+    kernels().normalized_entropy(probs, out)  # confidence_weighted_entropy
+    return weigh_entropy(out, self_confidence(labels, probs))

@@ -19,7 +19,14 @@ from labelaudit._validation import check_count, check_fraction, check_inputs, ch
 from labelaudit.core import prune
 from labelaudit.core.joint import calibrate
 from labelaudit.core.scores import SCORERS
-from labelaudit.engines._inmemory import Prepared, count_confident, lowest, prepare, prune_flags
+from labelaudit.engines._inmemory import (
+    Prepared,
+    argmax_differs,
+    count_confident,
+    lowest,
+    prepare,
+    prune_flags,
+)
 from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
 
 PRUNE_METHODS = ("prune_by_noise_rate", "prune_by_class", "both")
@@ -53,7 +60,7 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
         prune_counts = prune.counts_for_removal(
             prune_counts, prep.counts, options["num_to_remove_per_class"]
         )
-    by_class, by_rate = prune_flags(prep, prune_counts, n_keep)
+    by_class, by_rate = prune_flags(prep, prune_counts, n_keep, method != "prune_by_noise_rate")
     if method == "prune_by_class":
         return by_class
     if method == "prune_by_noise_rate":
@@ -70,7 +77,7 @@ def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
     elif method == "confident_learning":
         flags = count_confident(prep).off_diagonal
     else:  # predicted_neq_given
-        flags = prep.probs.argmax(axis=1) != prep.labels
+        flags = argmax_differs(prep)
     return flags & ~prep.wins
 
 

@@ -29,7 +29,7 @@ def score_examples(prep: Prepared, method: str, adjust_pred_probs: bool) -> Floa
     if not adjust_pred_probs:
         return score_rows(prep.labels, prep.probs, method)
     scorer = SCORERS[method]
-    return adjusted_score(scorer, prep.labels, prep.probs, prep.thresholds).astype(np.float64)
+    return adjusted_score(scorer, prep.labels, prep.probs, prep.thresholds)
 
 
 def label_quality_scores(

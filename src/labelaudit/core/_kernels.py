@@ -107,61 +107,86 @@ def _stream_add(r: Any, stack: Any, state: Any, ops: Any, start: Any, c: int, x:
 
 
 # ---------------------------------------------------------------------------------------
-# Pass 1: validation statistics, the label's argmax head start, and class sums.
+# Pass 1: validation statistics and the label's argmax head start (row blocks), then the
+# class sums (threads own classes, but read only one value per row).
 # ---------------------------------------------------------------------------------------
+
+#: Reassociation only: NaN and inf keep their meaning (checked right after).
+_SUM_MATH = {"reassoc", "contract", "nsz"}
+
+
+@njit(cache=True, fastmath=_SUM_MATH, inline="always")
+def _row_sum_min_max(row: Any) -> Any:
+    total = 0.0
+    low = row[0]
+    high = row[0]
+    for j in range(row.shape[0]):
+        v = row[j]
+        total += v
+        low = min(low, v)
+        high = max(high, v)
+    return total, low, high
+
+
+@njit(cache=True, inline="always")
+def _max_of(row: Any, start: int, stop: int) -> Any:
+    top = -np.inf
+    for j in range(start, stop):
+        if row[j] > top:
+            top = row[j]
+    return top
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def scan_rows(
-    labels: Any, probs: Any, owner: Any, n_threads: int, head: Any, ops: Any, start: Any
-) -> Any:
-    """One pass over pred_probs.
+def scan_rows(labels: Any, probs: Any, n_threads: int, head: Any) -> Any:
+    """One pass over pred_probs by row blocks.
 
-    Returns the per-class sums of ``probs[i, labels[i]]`` in NumPy's pairwise order and
-    precision, ``wins`` (the label is the argmax once given a ``head`` start), and per
-    thread: the smallest and largest value, the row whose sum is farthest from 1 and that
-    distance, and the first row with a non-finite sum.
+    Returns ``wins`` (the label is the argmax once given a ``head`` start, NumPy's
+    first-maximum rule) and per thread: the smallest and largest value, the row whose sum
+    is farthest from 1 and that distance, and the first row with a non-finite sum.
     """
     n, k = probs.shape
-    sums_r = np.zeros((k, 9), dtype=probs.dtype)
-    stack = np.zeros((k, _MAX_DEPTH), dtype=probs.dtype)
-    state = np.zeros((k, 3), dtype=np.int64)
     wins = np.zeros(n, dtype=np.bool_)
     low = np.full(n_threads, np.inf)
     high = np.full(n_threads, -np.inf)
     worst = np.zeros(n_threads)
     worst_row = np.full(n_threads, -1, dtype=np.int64)
     bad_row = np.full(n_threads, -1, dtype=np.int64)
+    step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
-        for i in range(n):
+        for i in range(t * step, min(n, (t + 1) * step)):
+            row = probs[i]
             lab = labels[i]
-            if owner[lab] != t:
-                continue
-            own = probs[i, lab]
-            boosted = own + head
-            total = 0.0
-            best = -np.inf
-            arg = -1
-            for j in range(k):
-                v = probs[i, j]
-                total += v
-                lo = min(lo, v)
-                hi = max(hi, v)
-                cand = boosted if j == lab else v
-                if cand > best:
-                    best = cand
-                    arg = j
-            wins[i] = arg == lab
+            total, row_lo, row_hi = _row_sum_min_max(row)
+            lo = min(lo, row_lo)
+            hi = max(hi, row_hi)
             if not np.isfinite(total):
                 if br < 0:
                     br = i
             elif abs(total - 1.0) > w:
                 w = abs(total - 1.0)
                 wr = i
-            _stream_add(sums_r, stack, state, ops, start, lab, own)
+            boosted = row[lab] + head
+            wins[i] = boosted > _max_of(row, 0, lab) and boosted >= _max_of(row, lab + 1, k)
         low[t], high[t], worst[t], worst_row[t], bad_row[t] = lo, hi, w, wr, br
-    return stack[:, 0].copy(), wins, low, high, worst, worst_row, bad_row
+    return wins, low, high, worst, worst_row, bad_row
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def class_sums(labels: Any, probs: Any, owner: Any, n_threads: int, ops: Any, start: Any) -> Any:
+    """Per class k, the sum of ``probs[i, k]`` over rows labeled k, in NumPy's pairwise
+    order and precision (rows in data order; each thread sums the classes it owns)."""
+    k = probs.shape[1]
+    r = np.zeros((k, 9), dtype=probs.dtype)
+    stack = np.zeros((k, _MAX_DEPTH), dtype=probs.dtype)
+    state = np.zeros((k, 3), dtype=np.int64)
+    for t in prange(n_threads):
+        for i in range(labels.shape[0]):
+            lab = labels[i]
+            if owner[lab] == t:
+                _stream_add(r, stack, state, ops, start, lab, probs[i, lab])
+    return stack[:, 0].copy()
 
 
 def n_threads() -> int:
@@ -275,11 +300,40 @@ def _heap_select(vals: Any, idx: Any, base: int, size: int, m: int, flags: Any) 
     return True
 
 
+@njit(cache=True)
+def _bases(caps: Any) -> Any:
+    base = np.zeros(caps.shape[0] + 1, dtype=np.int64)
+    base[1:] = np.cumsum(caps)
+    return base
+
+
+@njit(cache=True, inline="always")
+def _any_above(row: Any, own: Any, bars: Any) -> bool:
+    """Whether some ``row[j] - own`` exceeds ``bars[j]`` (a branch-free, vectorizable loop)."""
+    hits = 0
+    for j in range(row.shape[0]):
+        hits += (row[j] - own) > bars[j]
+    return hits > 0
+
+
+@njit(cache=True, inline="always")
+def _merge_heaps(
+    vals: Any, idx: Any, size: Any, base: Any, h: int, n_threads: int, stride: int
+) -> None:
+    """Offer the entries of heap h of threads 1.. to thread 0's heap h."""
+    cap = base[h + 1] - base[h]
+    for t in range(1, n_threads):
+        off = t * stride + base[h]
+        for s in range(size[t, h]):
+            size[0, h] = _heap_push(
+                vals, idx, base[h], size[0, h], cap, vals[off + s], idx[off + s]
+            )
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def prune_pass(
     labels: Any,
     probs: Any,
-    owner: Any,
     n_threads: int,
     counts: Any,
     active: Any,
@@ -288,65 +342,87 @@ def prune_pass(
     cell_j: Any,
     cell_m: Any,
 ) -> Any:
-    """Pruning by class and by noise rate in one pass (threads own classes).
+    """Pruning by class and by noise rate in one pass over pred_probs (row blocks).
 
     For given class k (if ``active[k]``): the ``class_m[k]`` examples with the lowest
     P(k), and for each cell c in ``cell_start[k]:cell_start[k+1]`` the ``cell_m[c]``
-    examples with the largest margin P(cell_j[c]) - P(k). Returns both flag arrays and,
-    per class and per cell, whether a tie at the cut was left to the caller.
+    examples with the largest margin P(cell_j[c]) - P(k). Each thread keeps its own
+    heaps of the m + 1 best; they are merged per class afterwards. Returns both flag
+    arrays and, per class and per cell, whether a tie at the cut was left to the caller.
     """
     n, k = probs.shape
     n_cells = cell_j.shape[0]
-    class_cap = np.minimum(class_m + 1, counts)
-    cell_cap = np.empty(n_cells, dtype=np.int64)
+    cell_given = np.empty(n_cells, dtype=np.int64)
     for c in range(k):
-        for cell in range(cell_start[c], cell_start[c + 1]):
-            cell_cap[cell] = min(cell_m[cell] + 1, counts[c])
-    class_base = np.zeros(k + 1, dtype=np.int64)
-    class_base[1:] = np.cumsum(class_cap)
-    cell_base = np.zeros(n_cells + 1, dtype=np.int64)
-    cell_base[1:] = np.cumsum(cell_cap)
-    class_vals = np.empty(class_base[k], dtype=probs.dtype)
-    class_idx = np.empty(class_base[k], dtype=np.int64)
-    cell_vals = np.empty(cell_base[n_cells], dtype=probs.dtype)
-    cell_idx = np.empty(cell_base[n_cells], dtype=np.int64)
-    class_size = np.zeros(k, dtype=np.int64)
-    cell_size = np.zeros(n_cells, dtype=np.int64)
+        cell_given[cell_start[c] : cell_start[c + 1]] = c
+    class_base = _bases(np.where(class_m > 0, np.minimum(class_m + 1, counts), 0))
+    cell_base = _bases(np.minimum(cell_m + 1, counts[cell_given]))
+    class_stride = class_base[k]
+    cell_stride = cell_base[n_cells]
+    class_vals = np.empty(n_threads * class_stride, dtype=probs.dtype)
+    class_idx = np.empty(n_threads * class_stride, dtype=np.int64)
+    cell_vals = np.empty(n_threads * cell_stride, dtype=probs.dtype)
+    cell_idx = np.empty(n_threads * cell_stride, dtype=np.int64)
+    class_size = np.zeros((n_threads, k), dtype=np.int64)
+    cell_size = np.zeros((n_threads, n_cells), dtype=np.int64)
+    cell_of = np.full((k, k), -1, dtype=np.int64)  # [given, true] -> cell
+    for cell in range(n_cells):
+        cell_of[cell_given[cell], cell_j[cell]] = cell
+    step = (n + n_threads - 1) // n_threads
+    for t in prange(n_threads):
+        c_off = t * class_stride
+        p_off = t * cell_stride
+        # bar[given, true]: the margin a row must beat to enter that cell's heap (its
+        # root once full, -inf before; +inf where there is no cell), so that most margins
+        # are dismissed by one comparison against a contiguous row of this table.
+        bar = np.full((k, k), np.inf, dtype=probs.dtype)
+        for cell in range(n_cells):
+            bar[cell_given[cell], cell_j[cell]] = -np.inf
+        for i in range(t * step, min(n, (t + 1) * step)):
+            lab = labels[i]
+            if not active[lab]:
+                continue
+            row = probs[i]
+            own = row[lab]
+            if class_m[lab] > 0:
+                class_size[t, lab] = _heap_push(
+                    class_vals,
+                    class_idx,
+                    c_off + class_base[lab],
+                    class_size[t, lab],
+                    class_base[lab + 1] - class_base[lab],
+                    -own,
+                    i,
+                )
+            bars = bar[lab]
+            if not _any_above(row, own, bars):
+                continue
+            for j in range(k):
+                margin = row[j] - own
+                if margin > bars[j]:
+                    cell = cell_of[lab, j]
+                    b, cap = p_off + cell_base[cell], cell_base[cell + 1] - cell_base[cell]
+                    size = _heap_push(cell_vals, cell_idx, b, cell_size[t, cell], cap, margin, i)
+                    cell_size[t, cell] = size
+                    if size == cap:
+                        bars[j] = cell_vals[b]
     by_class = np.zeros(n, dtype=np.bool_)
     by_rate = np.zeros(n, dtype=np.bool_)
     class_tie = np.zeros(k, dtype=np.bool_)
     cell_tie = np.zeros(n_cells, dtype=np.bool_)
-    for t in prange(n_threads):
-        for i in range(n):
-            lab = labels[i]
-            if owner[lab] != t or not active[lab]:
-                continue
-            own = probs[i, lab]
-            if class_m[lab] > 0:
-                class_size[lab] = _heap_push(
-                    class_vals, class_idx, class_base[lab], class_size[lab], class_cap[lab], -own, i
-                )
-            for cell in range(cell_start[lab], cell_start[lab + 1]):
-                cell_size[cell] = _heap_push(
-                    cell_vals,
-                    cell_idx,
-                    cell_base[cell],
-                    cell_size[cell],
-                    cell_cap[cell],
-                    probs[i, cell_j[cell]] - own,
-                    i,
-                )
-        for c in range(k):
-            if owner[c] != t or not active[c]:
-                continue
-            if class_m[c] > 0:
-                class_tie[c] = not _heap_select(
-                    class_vals, class_idx, class_base[c], class_size[c], class_m[c], by_class
-                )
-            for cell in range(cell_start[c], cell_start[c + 1]):
-                cell_tie[cell] = not _heap_select(
-                    cell_vals, cell_idx, cell_base[cell], cell_size[cell], cell_m[cell], by_rate
-                )
+    for c in prange(k):  # classes flag disjoint rows
+        if not active[c]:
+            continue
+        if class_m[c] > 0:
+            _merge_heaps(class_vals, class_idx, class_size, class_base, c, n_threads, class_stride)
+            class_tie[c] = not _heap_select(
+                class_vals, class_idx, class_base[c], class_size[0, c], class_m[c], by_class
+            )
+        for cell in range(cell_start[c], cell_start[c + 1]):
+            _merge_heaps(cell_vals, cell_idx, cell_size, cell_base, cell, n_threads, cell_stride)
+            cell_tie[cell] = not _heap_select(
+                cell_vals, cell_idx, cell_base[cell], cell_size[0, cell], cell_m[cell], by_rate
+            )
     return by_class, by_rate, class_tie, cell_tie
 
 
@@ -398,8 +474,10 @@ def scores(labels: Any, probs: Any, method: int, out: Any) -> None:
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def normalized_entropy(probs: Any, out: Any) -> None:
-    """Entropy of each row in float64, divided by log(K)."""
+def weighted_entropy(labels: Any, probs: Any, floor: Any, out: Any) -> None:
+    """Confidence-weighted entropy of each row: h = entropy / log(K) in float64, s = the
+    label's probability floored at ``floor`` (in pred_probs' dtype), then
+    ``log(1 + h / s) / max(h / s, floor)``; no N-sized temporaries."""
     k = probs.shape[1]
     log_k = np.log(k)
     for i in prange(probs.shape[0]):
@@ -408,4 +486,21 @@ def normalized_entropy(probs: Any, out: Any) -> None:
             p = np.float64(probs[i, j])
             if p > 0:
                 total += p * np.log(p)
-        out[i] = -total / log_k
+        ratio = (-total / log_k) / max(probs[i, labels[i]], floor)
+        out[i] = np.log(ratio + 1) / max(ratio, 1e-6)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def argmax_differs(labels: Any, probs: Any) -> Any:
+    """Whether each row's argmax (first maximum, as NumPy) differs from its label."""
+    n, k = probs.shape
+    out = np.zeros(n, dtype=np.bool_)
+    for i in prange(n):
+        top = probs[i, 0]
+        arg = 0
+        for j in range(1, k):
+            if probs[i, j] > top:
+                top = probs[i, j]
+                arg = j
+        out[i] = arg != labels[i]
+    return out

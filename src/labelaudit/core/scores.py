@@ -63,20 +63,21 @@ SCORERS: dict[str, Scorer] = {
 def adjusted_score(
     scorer: Scorer, labels: IntArray, pred_probs: FloatArray, thresholds: FloatArray
 ) -> FloatArray:
-    """Score probabilities shifted by the class thresholds: ``p - t + max(t)``, renormalized.
+    """Score probabilities shifted by the class thresholds: ``p - t + max(t)``, renormalized
+    (float64 scores).
 
     This removes the bias of a model that is over-confident in some classes. Done in row
     chunks, so the adjusted N x K array never exists whole.
     """
     n, k = pred_probs.shape
     shift = thresholds.max()
-    parts = []
+    out = np.empty(n, dtype=np.float64)
     for rows in row_slices(n, k, pred_probs.itemsize):
         adjusted = pred_probs[rows] - thresholds
         adjusted += shift
         adjusted /= adjusted.sum(axis=1, keepdims=True)
-        parts.append(scorer(labels[rows], adjusted))
-    return np.concatenate(parts)
+        out[rows] = scorer(labels[rows], adjusted)
+    return out
 
 
 def accuracy_weights(labels: IntArray, members: list[FloatArray]) -> FloatArray:

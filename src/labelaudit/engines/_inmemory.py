@@ -16,12 +16,11 @@ from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit._validation import RowStats, check_row_stats, row_stats
 from labelaudit.core import prune
 from labelaudit.core.joint import Collision, ConfidentCounts, confident_counts
-from labelaudit.core.scores import SCORERS, weigh_entropy
+from labelaudit.core.scores import PROB_FLOOR, SCORERS
 from labelaudit.core.thresholds import (
     TOLERANCE,
     class_thresholds,
     finish_thresholds,
-    self_confidence,
 )
 
 #: Input dtypes handled by the compiled kernels. Tests switch kernels off to compare.
@@ -70,16 +69,12 @@ def owners(counts: IntArray, n_threads: int) -> IntArray:
     return owner
 
 
-def _scan(
-    labels: IntArray, probs: FloatArray, counts: IntArray
-) -> tuple[RowStats, list[Any], BoolArray]:
+def _scan(labels: IntArray, probs: FloatArray) -> tuple[RowStats, BoolArray]:
+    """Pass 1: row statistics for validation, and whether each label wins the argmax."""
     kern = kernels()
     n_threads = kern.n_threads()
-    ops, start = kern.pairwise_plan(counts)
-    head = probs.dtype.type(TOLERANCE)
-    owner = owners(counts, n_threads)
-    sums, wins, low, high, worst, worst_row, bad_row = kern.scan_rows(
-        labels, probs, owner, n_threads, head, ops, start
+    wins, low, high, worst, worst_row, bad_row = kern.scan_rows(
+        labels, probs, n_threads, probs.dtype.type(TOLERANCE)
     )
     t = int(np.argmax(worst))
     bad = bad_row[bad_row >= 0]
@@ -90,18 +85,26 @@ def _scan(
         float(np.sum(probs[worst_row[t]], dtype=np.float64)) if worst_row[t] >= 0 else 1.0,
         int(bad.min()) if bad.size else -1,
     )
+    return stats, wins
+
+
+def _class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[Any]:
+    """Mean of P(k) over the rows labeled k, exactly as ``np.mean`` computes it."""
+    kern = kernels()
+    n_threads = kern.n_threads()
+    ops, start = kern.pairwise_plan(counts)
+    sums = kern.class_sums(labels, probs, owners(counts, n_threads), n_threads, ops, start)
     dtype = probs.dtype.type
-    means = [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
-    return stats, means, wins
+    return [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
 
 
 def prepare(labels: IntArray, probs: FloatArray, n_classes: int) -> Prepared:
     """First pass: check pred_probs' rows, compute thresholds and the label's head start."""
     counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
     if compiled(probs):
-        stats, means, wins = _scan(labels, probs, counts)
+        stats, wins = _scan(labels, probs)
         check_row_stats(stats, probs.dtype)
-        thresholds = finish_thresholds(means, probs.dtype)
+        thresholds = finish_thresholds(_class_means(labels, probs, counts), probs.dtype)
     else:
         check_row_stats(row_stats(probs), probs.dtype)
         thresholds = class_thresholds(labels, probs, n_classes)
@@ -140,8 +143,11 @@ def _break_ties(prep: Prepared, flags: BoolArray, k: int, values_of: Any, m: int
     flags[members[np.argsort(values_of(members))[:m]]] = True
 
 
-def prune_flags(prep: Prepared, prune_counts: IntArray, n_keep: int) -> tuple[BoolArray, BoolArray]:
-    """Third pass: flags of prune_by_class and prune_by_noise_rate (before the argmax filter)."""
+def prune_flags(
+    prep: Prepared, prune_counts: IntArray, n_keep: int, by_class: bool = True
+) -> tuple[BoolArray, BoolArray]:
+    """Third pass: flags of prune_by_class (all False unless ``by_class``) and of
+    prune_by_noise_rate, before the argmax filter."""
     if not compiled(prep.probs):
         members = prune.class_members(prep.labels, prep.n_classes)
         return (
@@ -152,12 +158,11 @@ def prune_flags(prep: Prepared, prune_counts: IntArray, n_keep: int) -> tuple[Bo
     n_threads = kern.n_threads()
     counts, probs = prep.counts, prep.probs
     active = counts > max(n_keep, 1)
-    class_m = np.where(active, np.maximum(counts - prune_counts.diagonal(), 0), 0)
+    class_m = np.where(active & by_class, np.maximum(counts - prune_counts.diagonal(), 0), 0)
     start, cell_j, cell_m = _cells(prune_counts, active)
-    by_class, by_rate, class_tie, cell_tie = kern.prune_pass(
+    class_flags, by_rate, class_tie, cell_tie = kern.prune_pass(
         prep.labels,
         probs,
-        owners(counts, n_threads),
         n_threads,
         counts,
         active,
@@ -168,13 +173,13 @@ def prune_flags(prep: Prepared, prune_counts: IntArray, n_keep: int) -> tuple[Bo
     )
     # Rare: values tie exactly at a cut; choose as NumPy's argsort does (cleanlab's choice).
     for k in np.flatnonzero(class_tie).tolist():
-        _break_ties(prep, by_class, k, lambda rows, k=k: probs[rows, k], int(class_m[k]))
+        _break_ties(prep, class_flags, k, lambda rows, k=k: probs[rows, k], int(class_m[k]))
     for cell in np.flatnonzero(cell_tie).tolist():
         given = int(np.searchsorted(start, cell, side="right") - 1)
         true = int(cell_j[cell])
         margin = lambda rows, j=true, k=given: -(probs[rows, j] - probs[rows, k])  # noqa: E731
         _break_ties(prep, by_rate, given, margin, int(cell_m[cell]))
-    return by_class, by_rate
+    return class_flags, by_rate
 
 
 def lowest(prep: Prepared, score: str, m: int) -> BoolArray:
@@ -202,6 +207,14 @@ def lowest(prep: Prepared, score: str, m: int) -> BoolArray:
     return flags
 
 
+def argmax_differs(prep: Prepared) -> BoolArray:
+    """Whether the most probable class differs from the given label, per example."""
+    if compiled(prep.probs):
+        flags: BoolArray = kernels().argmax_differs(prep.labels, prep.probs)
+        return flags
+    return np.asarray(prep.probs.argmax(axis=1) != prep.labels)
+
+
 def score_rows(labels: IntArray, probs: FloatArray, method: str) -> FloatArray:
     """Label quality scores of every row, float64."""
     if not compiled(probs):
@@ -210,5 +223,5 @@ def score_rows(labels: IntArray, probs: FloatArray, method: str) -> FloatArray:
     if method in _SCORE_CODES:
         kernels().scores(labels, probs, _SCORE_CODES[method], out)
         return out
-    kernels().normalized_entropy(probs, out)  # confidence_weighted_entropy
-    return weigh_entropy(out, self_confidence(labels, probs))
+    kernels().weighted_entropy(labels, probs, probs.dtype.type(PROB_FLOOR), out)
+    return out

@@ -56,6 +56,12 @@ def parse_size(size: str) -> tuple[int, int]:
     return int(float(n)), int(float(k))
 
 
+#: Dirichlet weights of the generator: the true class gets TRUE_WEIGHT, the other classes
+#: share OTHER_WEIGHT, so that the model's confidence (mean P(true) = 3 / 4.5 = 0.67) does
+#: not depend on K.
+TRUE_WEIGHT, OTHER_WEIGHT = 3.0, 1.5
+
+
 def make_data(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Dirichlet rows with extra weight on the true class; 10% of labels flipped at random."""
     rng = np.random.default_rng(seed)
@@ -64,8 +70,8 @@ def make_data(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     step = max(1, 2_000_000 // k)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        shape = np.full((stop - start, k), 0.3)
-        shape[np.arange(stop - start), true[start:stop]] += 3.0
+        shape = np.full((stop - start, k), OTHER_WEIGHT / (k - 1))
+        shape[np.arange(stop - start), true[start:stop]] = TRUE_WEIGHT
         g = rng.standard_gamma(shape)
         probs[start:stop] = g / g.sum(axis=1, keepdims=True)
     labels = true.copy()

@@ -10,14 +10,16 @@ from labelaudit._validation import check_inputs, check_option
 from labelaudit.core import joint as core_joint
 from labelaudit.core.joint import TINY
 from labelaudit.core.latent import estimate_latent
-from labelaudit.engines._inmemory import Prepared, count_confident, prepare
+from labelaudit.engines._inmemory import Extent, Prepared, joint_of, prepare, wins_of
 
 COUNT_METHODS = ("off_diagonal", "off_diagonal_calibrated")
 
 
-def prepared(labels: LabelsLike, pred_probs: ProbsLike, n_classes: int | None) -> Prepared:
+def prepared(
+    labels: LabelsLike, pred_probs: ProbsLike, n_classes: int | None, extent: Extent = "joint"
+) -> Prepared:
     """Validate the inputs and run the first pass over them."""
-    return prepare(*check_inputs(labels, pred_probs, n_classes))
+    return prepare(*check_inputs(labels, pred_probs, n_classes), extent)
 
 
 def confident_thresholds(
@@ -47,7 +49,9 @@ def confident_thresholds(
     >>> labelaudit.confident_thresholds(labels, pred_probs)
     array([0.8, 0.6])
     """
-    return prepared(labels, pred_probs, n_classes).thresholds.astype(np.float64)
+    thresholds = prepared(labels, pred_probs, n_classes, "thresholds").thresholds
+    assert thresholds is not None  # computed for extent "thresholds"
+    return thresholds.astype(np.float64)
 
 
 def confident_joint(
@@ -98,7 +102,7 @@ def confident_joint(
            [0, 3]])
     """
     prep = prepared(labels, pred_probs, n_classes)
-    raw = count_confident(prep).joint
+    raw = joint_of(prep).joint
     return core_joint.calibrate(raw, prep.counts) if calibrate else raw
 
 
@@ -136,7 +140,7 @@ def estimate_noise(
     array([1., 1.])
     """
     prep = prepared(labels, pred_probs, n_classes)
-    calibrated = core_joint.calibrate(count_confident(prep).joint, prep.counts)
+    calibrated = core_joint.calibrate(joint_of(prep).joint, prep.counts)
     latent = estimate_latent(calibrated, prep.counts)
     return NoiseEstimate(
         confident_joint=calibrated,
@@ -145,15 +149,15 @@ def estimate_noise(
         inverse_noise_matrix=latent.inverse_noise_matrix,
         prior_true=latent.prior_true,
         prior_given=prep.counts / float(prep.labels.shape[0]),
-        thresholds=prep.thresholds.astype(np.float64),
+        thresholds=np.asarray(prep.thresholds, dtype=np.float64),
     )
 
 
 def count_issues(prep: Prepared, method: str) -> int:
     """:func:`num_label_issues` on prepared inputs."""
-    counted = count_confident(prep)
+    counted = joint_of(prep)
     if method == "off_diagonal":
-        return int(np.count_nonzero(counted.off_diagonal & ~prep.wins))
+        return int(np.count_nonzero(counted.off_diagonal & ~wins_of(prep)))
     calibrated = core_joint.calibrate(counted.joint, prep.counts)
     joint = calibrated / np.clip(float(np.sum(calibrated)), TINY, None)
     return int(np.rint((1.0 - joint.trace()) * prep.labels.shape[0]))

@@ -22,10 +22,12 @@ from labelaudit.core.scores import SCORERS
 from labelaudit.engines._inmemory import (
     Prepared,
     argmax_differs,
-    count_confident,
+    joint_of,
     lowest,
     prepare,
     prune_flags,
+    subset_scores,
+    wins_of,
 )
 from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
 
@@ -54,7 +56,7 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
             FewExamplesWarning,
             stacklevel=4,
         )
-    joint = calibrate(count_confident(prep).joint, prep.counts)
+    joint = calibrate(joint_of(prep).joint, prep.counts)
     prune_counts = prune.keep_at_least(joint.T, n_keep, options["frac_noise"])
     if options["num_to_remove_per_class"] is not None:
         prune_counts = prune.counts_for_removal(
@@ -70,15 +72,15 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
 
 def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
     if method in LOW_SCORE_METHODS:
-        n_issues = int(np.count_nonzero(count_confident(prep).off_diagonal & ~prep.wins))
+        n_issues = int(np.count_nonzero(joint_of(prep).off_diagonal & ~wins_of(prep)))
         return lowest(prep, LOW_SCORE_METHODS[method], n_issues)
     if method in PRUNE_METHODS:
         flags = _prune(prep, method, options)
     elif method == "confident_learning":
-        flags = count_confident(prep).off_diagonal
+        flags = joint_of(prep).off_diagonal
     else:  # predicted_neq_given
         flags = argmax_differs(prep)
-    return flags & ~prep.wins
+    return flags & ~wins_of(prep)
 
 
 def _check_removal(value: Any, k: int, method: str) -> IntArray | None:
@@ -210,5 +212,5 @@ def rank_label_issues(
     flagged = np.flatnonzero(_filter(prepare(labs, probs, k), method, _DEFAULT_OPTIONS))
     # Scores in pred_probs' own precision and NumPy's default sort: ties come out in
     # cleanlab's order.
-    scores = SCORERS[rank_by](labs[flagged], probs[flagged])
+    scores = subset_scores(labs, probs, flagged, rank_by)
     return flagged[np.argsort(scores)]

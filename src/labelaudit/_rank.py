@@ -9,7 +9,7 @@ import numpy as np
 from labelaudit._typing import FloatArray, LabelsLike, ScoreMethod
 from labelaudit._validation import check_inputs, check_option
 from labelaudit.core.scores import SCORERS, accuracy_weights, adjusted_score
-from labelaudit.engines._inmemory import Prepared, prepare, score_rows
+from labelaudit.engines._inmemory import Extent, Prepared, prepare, score_rows
 from labelaudit.exceptions import InvalidInputError
 
 
@@ -28,8 +28,8 @@ def score_examples(prep: Prepared, method: str, adjust_pred_probs: bool) -> Floa
     """Scores of prepared inputs, as float64."""
     if not adjust_pred_probs:
         return score_rows(prep.labels, prep.probs, method)
-    scorer = SCORERS[method]
-    return adjusted_score(scorer, prep.labels, prep.probs, prep.thresholds)
+    assert prep.thresholds is not None  # prepared with extent "thresholds"
+    return adjusted_score(SCORERS[method], prep.labels, prep.probs, prep.thresholds)
 
 
 def label_quality_scores(
@@ -78,8 +78,10 @@ def label_quality_scores(
             "adjust_pred_probs=True is not available with method='confidence_weighted_entropy'. "
             "Use method='self_confidence' or 'normalized_margin', or adjust_pred_probs=False."
         )
+    extent: Extent = "thresholds" if adjust_pred_probs else "check"
     if not is_ensemble(pred_probs):
-        return score_examples(prepare(*check_inputs(labels, pred_probs)), method, adjust_pred_probs)
+        prep = prepare(*check_inputs(labels, pred_probs), extent)
+        return score_examples(prep, method, adjust_pred_probs)
     checked = [check_inputs(labels, member) for member in pred_probs]
     shapes = {probs.shape for _, probs, _ in checked}
     if len(shapes) > 1:
@@ -90,5 +92,5 @@ def label_quality_scores(
     weights = accuracy_weights(checked[0][0], [probs for _, probs, _ in checked])
     total = np.zeros(checked[0][0].shape[0])
     for weight, member in zip(weights, checked, strict=True):
-        total += weight * score_examples(prepare(*member), method, adjust_pred_probs)
+        total += weight * score_examples(prepare(*member, extent), method, adjust_pred_probs)
     return total

@@ -107,8 +107,8 @@ def _stream_add(r: Any, stack: Any, state: Any, ops: Any, start: Any, c: int, x:
 
 
 # ---------------------------------------------------------------------------------------
-# Pass 1: validation statistics and the label's argmax head start (row blocks), then the
-# class sums (threads own classes, but read only one value per row).
+# Class sums (threads own classes, but read only one value per row), then one pass by row
+# blocks for validation statistics, the label's argmax head start and the confident joint.
 # ---------------------------------------------------------------------------------------
 
 #: Reassociation only: NaN and inf keep their meaning (checked right after).
@@ -137,16 +137,46 @@ def _max_of(row: Any, start: int, stop: int) -> Any:
     return top
 
 
+@njit(cache=True, inline="always")
+def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
+    """The most probable class among those with ``p >= cutoff`` (-1 if none); with
+    ``argmax_rule`` and two or more such classes, the argmax over all classes."""
+    best = -np.inf
+    guess = -1
+    n_pass = 0
+    top = -np.inf
+    arg = -1
+    for j in range(row.shape[0]):
+        v = row[j]
+        if v >= cutoff[j]:
+            n_pass += 1
+            if v > best:
+                best = v
+                guess = j
+        if v > top:
+            top = v
+            arg = j
+    if argmax_rule and n_pass > 1:
+        return arg
+    return guess
+
+
 @njit(cache=True, parallel=True, nogil=True)
-def scan_rows(labels: Any, probs: Any, n_threads: int, head: Any) -> Any:
+def scan_rows(
+    labels: Any, probs: Any, n_threads: int, head: Any, cutoff: Any, joint: bool, argmax_rule: bool
+) -> Any:
     """One pass over pred_probs by row blocks.
 
-    Returns ``wins`` (the label is the argmax once given a ``head`` start, NumPy's
-    first-maximum rule) and per thread: the smallest and largest value, the row whose sum
-    is farthest from 1 and that distance, and the first row with a non-finite sum.
+    Always: per thread, the smallest and largest value, the row whose sum is farthest from
+    1 and that distance, and the first row with a non-finite sum (for validation). With
+    ``joint``: also ``wins`` (the label is the argmax once given a ``head`` start, NumPy's
+    first-maximum rule), the confident joint counted per thread as flat (true * K + given)
+    arrays, and the rows counted off its diagonal.
     """
     n, k = probs.shape
-    wins = np.zeros(n, dtype=np.bool_)
+    wins = np.zeros(n if joint else 0, dtype=np.bool_)
+    off = np.zeros(n if joint else 0, dtype=np.bool_)
+    counts = np.zeros((n_threads, k * k if joint else 0), dtype=np.int64)
     low = np.full(n_threads, np.inf)
     high = np.full(n_threads, -np.inf)
     worst = np.zeros(n_threads)
@@ -157,7 +187,6 @@ def scan_rows(labels: Any, probs: Any, n_threads: int, head: Any) -> Any:
         lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
         for i in range(t * step, min(n, (t + 1) * step)):
             row = probs[i]
-            lab = labels[i]
             total, row_lo, row_hi = _row_sum_min_max(row)
             lo = min(lo, row_lo)
             hi = max(hi, row_hi)
@@ -167,10 +196,16 @@ def scan_rows(labels: Any, probs: Any, n_threads: int, head: Any) -> Any:
             elif abs(total - 1.0) > w:
                 w = abs(total - 1.0)
                 wr = i
-            boosted = row[lab] + head
-            wins[i] = boosted > _max_of(row, 0, lab) and boosted >= _max_of(row, lab + 1, k)
+            if joint:
+                lab = labels[i]
+                boosted = row[lab] + head
+                wins[i] = boosted > _max_of(row, 0, lab) and boosted >= _max_of(row, lab + 1, k)
+                guess = _confident_guess(row, cutoff, argmax_rule)
+                if guess >= 0:
+                    counts[t, guess * k + lab] += 1
+                    off[i] = guess != lab
         low[t], high[t], worst[t], worst_row[t], bad_row[t] = lo, hi, w, wr, br
-    return wins, low, high, worst, worst_row, bad_row
+    return wins, off, counts, low, high, worst, worst_row, bad_row
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -192,49 +227,6 @@ def class_sums(labels: Any, probs: Any, owner: Any, n_threads: int, ops: Any, st
 def n_threads() -> int:
     """Threads the kernels use (numba's setting, e.g. NUMBA_NUM_THREADS)."""
     return int(numba.get_num_threads())
-
-
-# ---------------------------------------------------------------------------------------
-# Pass 2: the confident joint.
-# ---------------------------------------------------------------------------------------
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def confident_pass(labels: Any, probs: Any, cutoff: Any, argmax_rule: bool, n_threads: int) -> Any:
-    """Per row, the most probable class among those with ``p >= cutoff`` (or, with
-    ``argmax_rule`` and two or more such classes, the argmax over all classes).
-
-    Returns counts as a flat (true * K + given) array per thread, and the rows counted
-    off the diagonal.
-    """
-    n, k = probs.shape
-    off = np.zeros(n, dtype=np.bool_)
-    counts = np.zeros((n_threads, k * k), dtype=np.int64)
-    step = (n + n_threads - 1) // n_threads
-    for t in prange(n_threads):
-        for i in range(t * step, min(n, (t + 1) * step)):
-            best = -np.inf
-            guess = -1
-            n_pass = 0
-            top = -np.inf
-            arg = -1
-            for j in range(k):
-                v = probs[i, j]
-                if v >= cutoff[j]:
-                    n_pass += 1
-                    if v > best:
-                        best = v
-                        guess = j
-                if v > top:
-                    top = v
-                    arg = j
-            if guess >= 0:
-                if argmax_rule and n_pass > 1:
-                    guess = arg
-                lab = labels[i]
-                counts[t, guess * k + lab] += 1
-                off[i] = guess != lab
-    return counts, off
 
 
 # ---------------------------------------------------------------------------------------
@@ -334,6 +326,7 @@ def _merge_heaps(
 def prune_pass(
     labels: Any,
     probs: Any,
+    first: Any,
     n_threads: int,
     counts: Any,
     active: Any,
@@ -349,6 +342,11 @@ def prune_pass(
     examples with the largest margin P(cell_j[c]) - P(k). Each thread keeps its own
     heaps of the m + 1 best; they are merged per class afterwards. Returns both flag
     arrays and, per class and per cell, whether a tie at the cut was left to the caller.
+
+    The selection does not depend on the order rows are offered in, so each thread offers
+    the rows marked ``first`` (likely issues, e.g. off the confident joint's diagonal)
+    before the others: the heaps then fill with their final values early and later rows
+    are dismissed by one comparison.
     """
     n, k = probs.shape
     n_cells = cell_j.shape[0]
@@ -378,7 +376,10 @@ def prune_pass(
         bar = np.full((k, k), np.inf, dtype=probs.dtype)
         for cell in range(n_cells):
             bar[cell_given[cell], cell_j[cell]] = -np.inf
-        for i in range(t * step, min(n, (t + 1) * step)):
+        for r in range(2 * step):
+            i = t * step + r % step
+            if i >= n or first[i] != (r < step):
+                continue
             lab = labels[i]
             if not active[lab]:
                 continue

@@ -8,13 +8,14 @@ handle) runs through the NumPy reference implementation. Both give equal results
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
 from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit._validation import RowStats, check_row_stats, row_stats
 from labelaudit.core import prune
+from labelaudit.core._chunks import row_slices
 from labelaudit.core.joint import Collision, ConfidentCounts, confident_counts
 from labelaudit.core.scores import PROB_FLOOR, SCORERS
 from labelaudit.core.thresholds import (
@@ -44,6 +45,11 @@ def compiled(probs: FloatArray) -> bool:
     return USE_KERNELS and probs.dtype in KERNEL_DTYPES
 
 
+#: How much the first pass computes: validation only (scores), plus the thresholds, or
+#: plus the label's head start and the confident joint (everything else).
+Extent = Literal["check", "thresholds", "joint"]
+
+
 class Prepared(NamedTuple):
     """Validated inputs with what the first pass learned about them."""
 
@@ -52,10 +58,12 @@ class Prepared(NamedTuple):
     n_classes: int
     counts: IntArray
     """Examples per given label."""
-    thresholds: FloatArray
-    """Per-class thresholds, in the dtype their comparisons use."""
-    wins: BoolArray
-    """Whether each example's label is the argmax once given a 1e-6 head start."""
+    thresholds: FloatArray | None
+    """Per-class thresholds, in the dtype their comparisons use (extent >= "thresholds")."""
+    wins: BoolArray | None
+    """Whether each label is the argmax once given a 1e-6 head start (extent "joint")."""
+    confident: ConfidentCounts | None
+    """The raw confident joint and its off-diagonal examples (extent "joint")."""
 
 
 def owners(counts: IntArray, n_threads: int) -> IntArray:
@@ -69,25 +77,6 @@ def owners(counts: IntArray, n_threads: int) -> IntArray:
     return owner
 
 
-def _scan(labels: IntArray, probs: FloatArray) -> tuple[RowStats, BoolArray]:
-    """Pass 1: row statistics for validation, and whether each label wins the argmax."""
-    kern = kernels()
-    n_threads = kern.n_threads()
-    wins, low, high, worst, worst_row, bad_row = kern.scan_rows(
-        labels, probs, n_threads, probs.dtype.type(TOLERANCE)
-    )
-    t = int(np.argmax(worst))
-    bad = bad_row[bad_row >= 0]
-    stats = RowStats(
-        float(low.min()),
-        float(high.max()),
-        int(worst_row[t]),
-        float(np.sum(probs[worst_row[t]], dtype=np.float64)) if worst_row[t] >= 0 else 1.0,
-        int(bad.min()) if bad.size else -1,
-    )
-    return stats, wins
-
-
 def _class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[Any]:
     """Mean of P(k) over the rows labeled k, exactly as ``np.mean`` computes it."""
     kern = kernels()
@@ -98,34 +87,86 @@ def _class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[
     return [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
 
 
-def prepare(labels: IntArray, probs: FloatArray, n_classes: int) -> Prepared:
-    """First pass: check pred_probs' rows, compute thresholds and the label's head start."""
+def _prepare_compiled(
+    labels: IntArray, probs: FloatArray, counts: IntArray, extent: Extent
+) -> Prepared:
+    kern = kernels()
+    k = probs.shape[1]
+    thresholds = None
+    if extent != "check":  # read before validation; an invalid input is rejected below
+        thresholds = finish_thresholds(_class_means(labels, probs, counts), probs.dtype)
+    joint = extent == "joint"
+    cutoff = (
+        thresholds - thresholds.dtype.type(TOLERANCE)
+        if joint and thresholds is not None
+        else np.zeros(k, dtype=probs.dtype)
+    )
+    wins, off, per_thread, low, high, worst, worst_row, bad_row = kern.scan_rows(
+        labels,
+        probs,
+        kern.n_threads(),
+        probs.dtype.type(TOLERANCE),
+        cutoff,
+        joint,
+        DEFAULT_COLLISION == "argmax",
+    )
+    t = int(np.argmax(worst))
+    bad = bad_row[bad_row >= 0]
+    row = int(worst_row[t])
+    stats = RowStats(
+        float(low.min()),
+        float(high.max()),
+        row,
+        float(np.sum(probs[row], dtype=np.float64)) if row >= 0 else 1.0,
+        int(bad.min()) if bad.size else -1,
+    )
+    check_row_stats(stats, probs.dtype)
+    if not joint:
+        return Prepared(labels, probs, k, counts, thresholds, None, None)
+    flat = per_thread.sum(axis=0)
+    confident = ConfidentCounts(_finish_joint(flat, k), off)
+    return Prepared(labels, probs, k, counts, thresholds, wins, confident)
+
+
+def _finish_joint(flat: IntArray, k: int) -> IntArray:
+    """(true * K + given) counts to the joint [given, true], Fortran order as cleanlab's,
+    each diagonal cell at least 1."""
+    joint = flat.reshape(k, k).T
+    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
+    return joint
+
+
+def prepare(
+    labels: IntArray, probs: FloatArray, n_classes: int, extent: Extent = "joint"
+) -> Prepared:
+    """Check pred_probs' rows and compute what ``extent`` asks for, in as few passes as
+    possible (compiled: one light pass for the class sums, one pass over every value)."""
     counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
     if compiled(probs):
-        stats, wins = _scan(labels, probs)
-        check_row_stats(stats, probs.dtype)
-        thresholds = finish_thresholds(_class_means(labels, probs, counts), probs.dtype)
-    else:
-        check_row_stats(row_stats(probs), probs.dtype)
-        thresholds = class_thresholds(labels, probs, n_classes)
-        wins = prune.label_wins(labels, probs)
-    return Prepared(labels, probs, n_classes, counts, thresholds, wins)
+        return _prepare_compiled(labels, probs, counts, extent)
+    check_row_stats(row_stats(probs), probs.dtype)
+    if extent == "check":
+        return Prepared(labels, probs, n_classes, counts, None, None, None)
+    thresholds = class_thresholds(labels, probs, n_classes)
+    if extent == "thresholds":
+        return Prepared(labels, probs, n_classes, counts, thresholds, None, None)
+    wins = prune.label_wins(labels, probs)
+    confident = confident_counts(labels, probs, thresholds, DEFAULT_COLLISION)
+    return Prepared(labels, probs, n_classes, counts, thresholds, wins, confident)
 
 
-def count_confident(prep: Prepared, collision: Collision | None = None) -> ConfidentCounts:
-    """Second pass: the raw confident joint and the off-diagonal examples."""
-    collision = DEFAULT_COLLISION if collision is None else collision
-    if not compiled(prep.probs):
-        return confident_counts(prep.labels, prep.probs, prep.thresholds, collision)
-    kern = kernels()
-    cutoff = prep.thresholds - prep.thresholds.dtype.type(TOLERANCE)
-    per_thread, off = kern.confident_pass(
-        prep.labels, prep.probs, cutoff, collision == "argmax", kern.n_threads()
-    )
-    k = prep.n_classes
-    joint = per_thread.sum(axis=0).reshape(k, k).T  # Fortran order, as cleanlab's
-    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
-    return ConfidentCounts(joint, off)
+def joint_of(prep: Prepared) -> ConfidentCounts:
+    """The confident counts of a prepared input (prepared with extent "joint")."""
+    if prep.confident is None:
+        raise ValueError("prepare(..., extent='joint') is needed for the confident joint")
+    return prep.confident
+
+
+def wins_of(prep: Prepared) -> BoolArray:
+    """The label's argmax head start of a prepared input (prepared with extent "joint")."""
+    if prep.wins is None:
+        raise ValueError("prepare(..., extent='joint') is needed for the argmax filter")
+    return prep.wins
 
 
 def _cells(prune_counts: IntArray, active: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -163,6 +204,7 @@ def prune_flags(
     class_flags, by_rate, class_tie, cell_tie = kern.prune_pass(
         prep.labels,
         probs,
+        joint_of(prep).off_diagonal,
         n_threads,
         counts,
         active,
@@ -213,6 +255,20 @@ def argmax_differs(prep: Prepared) -> BoolArray:
         flags: BoolArray = kernels().argmax_differs(prep.labels, prep.probs)
         return flags
     return np.asarray(prep.probs.argmax(axis=1) != prep.labels)
+
+
+def subset_scores(labels: IntArray, probs: FloatArray, rows: IntArray, method: str) -> FloatArray:
+    """Scores of the given rows in pred_probs' own precision, without copying whole rows
+    at once (chunks of rows are gathered)."""
+    if method == "self_confidence":
+        return np.asarray(probs[rows, labels[rows]])
+    out = np.empty(
+        rows.shape[0], dtype=np.float64 if method != "normalized_margin" else probs.dtype
+    )
+    for part in row_slices(rows.shape[0], probs.shape[1], probs.itemsize):
+        chosen = rows[part]
+        out[part] = SCORERS[method](labels[chosen], probs[chosen])
+    return out
 
 
 def score_rows(labels: IntArray, probs: FloatArray, method: str) -> FloatArray:

@@ -10,7 +10,7 @@ from labelaudit._validation import check_inputs, check_option
 from labelaudit.core import joint as core_joint
 from labelaudit.core.joint import TINY
 from labelaudit.core.latent import estimate_latent
-from labelaudit.engines._inmemory import Extent, Prepared, joint_of, prepare, wins_of
+from labelaudit.engines._inmemory import Extent, Prepared, joint_of, prepare, without_label_wins
 
 COUNT_METHODS = ("off_diagonal", "off_diagonal_calibrated")
 
@@ -157,7 +157,7 @@ def count_issues(prep: Prepared, method: str) -> int:
     """:func:`num_label_issues` on prepared inputs."""
     counted = joint_of(prep)
     if method == "off_diagonal":
-        return int(np.count_nonzero(counted.off_diagonal & ~wins_of(prep)))
+        return int(np.count_nonzero(without_label_wins(prep, counted.off_diagonal)))
     calibrated = core_joint.calibrate(counted.joint, prep.counts)
     joint = calibrated / np.clip(float(np.sum(calibrated)), TINY, None)
     return int(np.rint((1.0 - joint.trace()) * prep.labels.shape[0]))

@@ -27,7 +27,7 @@ from labelaudit.engines._inmemory import (
     prepare,
     prune_flags,
     subset_scores,
-    wins_of,
+    without_label_wins,
 )
 from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
 
@@ -72,7 +72,7 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
 
 def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
     if method in LOW_SCORE_METHODS:
-        n_issues = int(np.count_nonzero(joint_of(prep).off_diagonal & ~wins_of(prep)))
+        n_issues = int(np.count_nonzero(without_label_wins(prep, joint_of(prep).off_diagonal)))
         return lowest(prep, LOW_SCORE_METHODS[method], n_issues)
     if method in PRUNE_METHODS:
         flags = _prune(prep, method, options)
@@ -80,7 +80,7 @@ def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
         flags = joint_of(prep).off_diagonal
     else:  # predicted_neq_given
         flags = argmax_differs(prep)
-    return flags & ~wins_of(prep)
+    return without_label_wins(prep, flags)
 
 
 def _check_removal(value: Any, k: int, method: str) -> IntArray | None:

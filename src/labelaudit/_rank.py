@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._typing import FloatArray, LabelsLike, ScoreMethod
+from labelaudit._typing import FloatArray, IntArray, LabelsLike, ScoreMethod
 from labelaudit._validation import check_inputs, check_option
 from labelaudit.core.scores import SCORERS, accuracy_weights, adjusted_score
-from labelaudit.engines._inmemory import Extent, Prepared, prepare, score_rows
+from labelaudit.engines._inmemory import checked_scores, prepare
 from labelaudit.exceptions import InvalidInputError
 
 
@@ -24,12 +24,15 @@ def is_ensemble(pred_probs: Any) -> bool:
     return isinstance(pred_probs, np.ndarray) and pred_probs.ndim == 3
 
 
-def score_examples(prep: Prepared, method: str, adjust_pred_probs: bool) -> FloatArray:
-    """Scores of prepared inputs, as float64."""
+def score_examples(
+    labels: IntArray, probs: FloatArray, method: str, adjust_pred_probs: bool
+) -> FloatArray:
+    """Check pred_probs' rows and score them (float64)."""
     if not adjust_pred_probs:
-        return score_rows(prep.labels, prep.probs, method)
-    assert prep.thresholds is not None  # prepared with extent "thresholds"
-    return adjusted_score(SCORERS[method], prep.labels, prep.probs, prep.thresholds)
+        return checked_scores(labels, probs, method)
+    prep = prepare(labels, probs, probs.shape[1], "thresholds")
+    assert prep.thresholds is not None  # computed for extent "thresholds"
+    return adjusted_score(SCORERS[method], labels, probs, prep.thresholds)
 
 
 def label_quality_scores(
@@ -78,10 +81,9 @@ def label_quality_scores(
             "adjust_pred_probs=True is not available with method='confidence_weighted_entropy'. "
             "Use method='self_confidence' or 'normalized_margin', or adjust_pred_probs=False."
         )
-    extent: Extent = "thresholds" if adjust_pred_probs else "check"
     if not is_ensemble(pred_probs):
-        prep = prepare(*check_inputs(labels, pred_probs), extent)
-        return score_examples(prep, method, adjust_pred_probs)
+        labs, probs, _ = check_inputs(labels, pred_probs)
+        return score_examples(labs, probs, method, adjust_pred_probs)
     checked = [check_inputs(labels, member) for member in pred_probs]
     shapes = {probs.shape for _, probs, _ in checked}
     if len(shapes) > 1:
@@ -92,5 +94,5 @@ def label_quality_scores(
     weights = accuracy_weights(checked[0][0], [probs for _, probs, _ in checked])
     total = np.zeros(checked[0][0].shape[0])
     for weight, member in zip(weights, checked, strict=True):
-        total += weight * score_examples(prepare(*member, extent), method, adjust_pred_probs)
+        total += weight * score_examples(member[0], member[1], method, adjust_pred_probs)
     return total

@@ -163,18 +163,16 @@ def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
 
 @njit(cache=True, parallel=True, nogil=True)
 def scan_rows(
-    labels: Any, probs: Any, n_threads: int, head: Any, cutoff: Any, joint: bool, argmax_rule: bool
+    labels: Any, probs: Any, n_threads: int, cutoff: Any, joint: bool, argmax_rule: bool
 ) -> Any:
     """One pass over pred_probs by row blocks.
 
     Always: per thread, the smallest and largest value, the row whose sum is farthest from
     1 and that distance, and the first row with a non-finite sum (for validation). With
-    ``joint``: also ``wins`` (the label is the argmax once given a ``head`` start, NumPy's
-    first-maximum rule), the confident joint counted per thread as flat (true * K + given)
+    ``joint``: also the confident joint counted per thread as flat (true * K + given)
     arrays, and the rows counted off its diagonal.
     """
     n, k = probs.shape
-    wins = np.zeros(n if joint else 0, dtype=np.bool_)
     off = np.zeros(n if joint else 0, dtype=np.bool_)
     counts = np.zeros((n_threads, k * k if joint else 0), dtype=np.int64)
     low = np.full(n_threads, np.inf)
@@ -198,14 +196,60 @@ def scan_rows(
                 wr = i
             if joint:
                 lab = labels[i]
-                boosted = row[lab] + head
-                wins[i] = boosted > _max_of(row, 0, lab) and boosted >= _max_of(row, lab + 1, k)
                 guess = _confident_guess(row, cutoff, argmax_rule)
                 if guess >= 0:
                     counts[t, guess * k + lab] += 1
                     off[i] = guess != lab
         low[t], high[t], worst[t], worst_row[t], bad_row[t] = lo, hi, w, wr, br
-    return wins, off, counts, low, high, worst, worst_row, bad_row
+    return off, counts, low, high, worst, worst_row, bad_row
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def label_wins(labels: Any, probs: Any, rows: Any, head: Any) -> Any:
+    """For the given rows: is the label the argmax once given a ``head`` start (NumPy's
+    first-maximum rule)? Only flagged rows need it, so it is not part of the full scan."""
+    k = probs.shape[1]
+    wins = np.zeros(rows.shape[0], dtype=np.bool_)
+    for r in prange(rows.shape[0]):
+        row = probs[rows[r]]
+        lab = labels[rows[r]]
+        boosted = row[lab] + head
+        wins[r] = boosted > _max_of(row, 0, lab) and boosted >= _max_of(row, lab + 1, k)
+    return wins
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def scan_scores(labels: Any, probs: Any, n_threads: int, method: int, floor: Any, out: Any) -> Any:
+    """Validation statistics (as ``scan_rows``) and each row's score in the same pass:
+    0 self-confidence, 1 normalized margin, 2 confidence-weighted entropy."""
+    n = probs.shape[0]
+    one = probs.dtype.type(1)
+    two = probs.dtype.type(2)
+    low = np.full(n_threads, np.inf)
+    high = np.full(n_threads, -np.inf)
+    worst = np.zeros(n_threads)
+    worst_row = np.full(n_threads, -1, dtype=np.int64)
+    bad_row = np.full(n_threads, -1, dtype=np.int64)
+    step = (n + n_threads - 1) // n_threads
+    for t in prange(n_threads):
+        lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
+        for i in range(t * step, min(n, (t + 1) * step)):
+            row = probs[i]
+            total, row_lo, row_hi = _row_sum_min_max(row)
+            lo = min(lo, row_lo)
+            hi = max(hi, row_hi)
+            if not np.isfinite(total):
+                if br < 0:
+                    br = i
+            elif abs(total - 1.0) > w:
+                w = abs(total - 1.0)
+                wr = i
+            if method == 2:
+                out[i] = _weighted_entropy(row, labels[i], floor)
+            else:
+                out[i] = _score(probs, i, labels[i], method, one, two)
+        low[t], high[t], worst[t], worst_row[t], bad_row[t] = lo, hi, w, wr, br
+    return low, high, worst, worst_row, bad_row
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -327,6 +371,7 @@ def prune_pass(
     labels: Any,
     probs: Any,
     first: Any,
+    index_like: Any,
     n_threads: int,
     counts: Any,
     active: Any,
@@ -346,7 +391,8 @@ def prune_pass(
     The selection does not depend on the order rows are offered in, so each thread offers
     the rows marked ``first`` (likely issues, e.g. off the confident joint's diagonal)
     before the others: the heaps then fill with their final values early and later rows
-    are dismissed by one comparison.
+    are dismissed by one comparison. Row indices are stored with ``index_like``'s dtype
+    (int32 when N allows, halving the heaps).
     """
     n, k = probs.shape
     n_cells = cell_j.shape[0]
@@ -358,9 +404,9 @@ def prune_pass(
     class_stride = class_base[k]
     cell_stride = cell_base[n_cells]
     class_vals = np.empty(n_threads * class_stride, dtype=probs.dtype)
-    class_idx = np.empty(n_threads * class_stride, dtype=np.int64)
+    class_idx = np.empty(n_threads * class_stride, dtype=index_like.dtype)
     cell_vals = np.empty(n_threads * cell_stride, dtype=probs.dtype)
-    cell_idx = np.empty(n_threads * cell_stride, dtype=np.int64)
+    cell_idx = np.empty(n_threads * cell_stride, dtype=index_like.dtype)
     class_size = np.zeros((n_threads, k), dtype=np.int64)
     cell_size = np.zeros((n_threads, n_cells), dtype=np.int64)
     cell_of = np.full((k, k), -1, dtype=np.int64)  # [given, true] -> cell
@@ -446,49 +492,46 @@ def _score(probs: Any, i: int, lab: int, method: int, one: Any, two: Any) -> Any
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def lowest_scores(labels: Any, probs: Any, m: int, method: int, n_threads: int) -> Any:
-    """Per thread (row blocks), the m + 1 lowest scores: (values as -score, rows, sizes)."""
+def lowest_scores(
+    labels: Any, probs: Any, m: int, method: int, index_like: Any, n_threads: int
+) -> Any:
+    """Flag the m rows with the lowest scores (threads keep the m + 1 lowest of their row
+    block in heaps, merged afterwards). Returns the flags and False if values tie at the
+    cut (then nothing is flagged and the caller breaks the tie)."""
     n = probs.shape[0]
     one = probs.dtype.type(1)
     two = probs.dtype.type(2)
     cap = min(m + 1, n)
     vals = np.empty(n_threads * cap, dtype=probs.dtype)
-    idx = np.empty(n_threads * cap, dtype=np.int64)
-    sizes = np.zeros(n_threads, dtype=np.int64)
+    idx = np.empty(n_threads * cap, dtype=index_like.dtype)
+    size = np.zeros((n_threads, 1), dtype=np.int64)
+    base = np.zeros(2, dtype=np.int64)
+    base[1] = cap
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
-        size = 0
+        s = 0
         for i in range(t * step, min(n, (t + 1) * step)):
-            s = _score(probs, i, labels[i], method, one, two)
-            size = _heap_push(vals, idx, t * cap, size, cap, -s, i)
-        sizes[t] = size
-    return vals, idx, sizes
+            s = _heap_push(
+                vals, idx, t * cap, s, cap, -_score(probs, i, labels[i], method, one, two), i
+            )
+        size[t, 0] = s
+    _merge_heaps(vals, idx, size, base, 0, n_threads, cap)
+    flags = np.zeros(n, dtype=np.bool_)
+    return flags, _heap_select(vals, idx, 0, size[0, 0], m, flags)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def scores(labels: Any, probs: Any, method: int, out: Any) -> None:
-    """Write each row's score (0: self-confidence, 1: normalized margin) into ``out``."""
-    one = probs.dtype.type(1)
-    two = probs.dtype.type(2)
-    for i in prange(probs.shape[0]):
-        out[i] = _score(probs, i, labels[i], method, one, two)
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def weighted_entropy(labels: Any, probs: Any, floor: Any, out: Any) -> None:
-    """Confidence-weighted entropy of each row: h = entropy / log(K) in float64, s = the
+@njit(cache=True)
+def _weighted_entropy(row: Any, lab: int, floor: Any) -> Any:
+    """Confidence-weighted entropy of a row: h = entropy / log(K) in float64, s = the
     label's probability floored at ``floor`` (in pred_probs' dtype), then
-    ``log(1 + h / s) / max(h / s, floor)``; no N-sized temporaries."""
-    k = probs.shape[1]
-    log_k = np.log(k)
-    for i in prange(probs.shape[0]):
-        total = 0.0
-        for j in range(k):
-            p = np.float64(probs[i, j])
-            if p > 0:
-                total += p * np.log(p)
-        ratio = (-total / log_k) / max(probs[i, labels[i]], floor)
-        out[i] = np.log(ratio + 1) / max(ratio, 1e-6)
+    ``log(1 + h / s) / max(h / s, floor)``."""
+    total = 0.0
+    for j in range(row.shape[0]):
+        p = np.float64(row[j])
+        if p > 0:
+            total += p * np.log(p)
+    ratio = (-total / np.log(row.shape[0])) / max(row[lab], floor)
+    return np.log(ratio + 1) / max(ratio, 1e-6)
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -60,10 +60,14 @@ class Prepared(NamedTuple):
     """Examples per given label."""
     thresholds: FloatArray | None
     """Per-class thresholds, in the dtype their comparisons use (extent >= "thresholds")."""
-    wins: BoolArray | None
-    """Whether each label is the argmax once given a 1e-6 head start (extent "joint")."""
     confident: ConfidentCounts | None
     """The raw confident joint and its off-diagonal examples (extent "joint")."""
+
+
+def index_like(n_rows: int) -> IntArray:
+    """An empty array of the integer dtype kernels store row indices in: int32 if it can
+    hold every row index (halving selection heaps), else int64."""
+    return np.zeros(0, dtype=np.int32 if n_rows < 2**31 else np.int64)
 
 
 def owners(counts: IntArray, n_threads: int) -> IntArray:
@@ -101,31 +105,35 @@ def _prepare_compiled(
         if joint and thresholds is not None
         else np.zeros(k, dtype=probs.dtype)
     )
-    wins, off, per_thread, low, high, worst, worst_row, bad_row = kern.scan_rows(
+    off, per_thread, low, high, worst, worst_row, bad_row = kern.scan_rows(
         labels,
         probs,
         kern.n_threads(),
-        probs.dtype.type(TOLERANCE),
         cutoff,
         joint,
         DEFAULT_COLLISION == "argmax",
     )
+    check_row_stats(_row_stats(probs, low, high, worst, worst_row, bad_row), probs.dtype)
+    if not joint:
+        return Prepared(labels, probs, k, counts, thresholds, None)
+    confident = ConfidentCounts(_finish_joint(per_thread.sum(axis=0), k), off)
+    return Prepared(labels, probs, k, counts, thresholds, confident)
+
+
+def _row_stats(
+    probs: FloatArray, low: Any, high: Any, worst: Any, worst_row: Any, bad_row: Any
+) -> RowStats:
+    """Combine the kernels' per-thread validation statistics."""
     t = int(np.argmax(worst))
     bad = bad_row[bad_row >= 0]
     row = int(worst_row[t])
-    stats = RowStats(
+    return RowStats(
         float(low.min()),
         float(high.max()),
         row,
         float(np.sum(probs[row], dtype=np.float64)) if row >= 0 else 1.0,
         int(bad.min()) if bad.size else -1,
     )
-    check_row_stats(stats, probs.dtype)
-    if not joint:
-        return Prepared(labels, probs, k, counts, thresholds, None, None)
-    flat = per_thread.sum(axis=0)
-    confident = ConfidentCounts(_finish_joint(flat, k), off)
-    return Prepared(labels, probs, k, counts, thresholds, wins, confident)
 
 
 def _finish_joint(flat: IntArray, k: int) -> IntArray:
@@ -146,13 +154,12 @@ def prepare(
         return _prepare_compiled(labels, probs, counts, extent)
     check_row_stats(row_stats(probs), probs.dtype)
     if extent == "check":
-        return Prepared(labels, probs, n_classes, counts, None, None, None)
+        return Prepared(labels, probs, n_classes, counts, None, None)
     thresholds = class_thresholds(labels, probs, n_classes)
     if extent == "thresholds":
-        return Prepared(labels, probs, n_classes, counts, thresholds, None, None)
-    wins = prune.label_wins(labels, probs)
+        return Prepared(labels, probs, n_classes, counts, thresholds, None)
     confident = confident_counts(labels, probs, thresholds, DEFAULT_COLLISION)
-    return Prepared(labels, probs, n_classes, counts, thresholds, wins, confident)
+    return Prepared(labels, probs, n_classes, counts, thresholds, confident)
 
 
 def joint_of(prep: Prepared) -> ConfidentCounts:
@@ -162,11 +169,20 @@ def joint_of(prep: Prepared) -> ConfidentCounts:
     return prep.confident
 
 
-def wins_of(prep: Prepared) -> BoolArray:
-    """The label's argmax head start of a prepared input (prepared with extent "joint")."""
-    if prep.wins is None:
-        raise ValueError("prepare(..., extent='joint') is needed for the argmax filter")
-    return prep.wins
+def without_label_wins(prep: Prepared, flags: BoolArray) -> BoolArray:
+    """``flags`` less the examples whose label is the argmax once given a 1e-6 head start
+    (only the flagged rows are examined)."""
+    rows = np.flatnonzero(flags)
+    if compiled(prep.probs):
+        wins = kernels().label_wins(prep.labels, prep.probs, rows, prep.probs.dtype.type(TOLERANCE))
+    else:
+        wins = np.zeros(rows.shape[0], dtype=bool)
+        for part in row_slices(rows.shape[0], prep.probs.shape[1], prep.probs.itemsize):
+            chosen = rows[part]
+            wins[part] = prune.label_wins(prep.labels[chosen], prep.probs[chosen])
+    kept = flags.copy()
+    kept[rows[wins]] = False
+    return kept
 
 
 def _cells(prune_counts: IntArray, active: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -205,6 +221,7 @@ def prune_flags(
         prep.labels,
         probs,
         joint_of(prep).off_diagonal,
+        index_like(probs.shape[0]),
         n_threads,
         counts,
         active,
@@ -234,17 +251,11 @@ def lowest(prep: Prepared, score: str, m: int) -> BoolArray:
         return flags
     if m > 0 and compiled(probs):
         kern = kernels()
-        vals, idx, sizes = kern.lowest_scores(
-            labels, probs, m, _SCORE_CODES[score], kern.n_threads()
+        found, unique = kern.lowest_scores(
+            labels, probs, m, _SCORE_CODES[score], index_like(n), kern.n_threads()
         )
-        cap = vals.shape[0] // sizes.shape[0]
-        keep = np.concatenate([np.arange(t * cap, t * cap + s) for t, s in enumerate(sizes)])
-        v, rows = vals[keep], idx[keep]
-        order = np.argpartition(-v, [m - 1, m])  # -v = the score, ascending
-        mth, next_ = -v[order[m - 1]], -v[order[m]]
-        if mth < next_:
-            flags[rows[-v <= mth]] = True
-            return flags
+        if unique:
+            return np.asarray(found)
     flags[prune.smallest(SCORERS[score](labels, probs), m)] = True
     return flags
 
@@ -271,13 +282,16 @@ def subset_scores(labels: IntArray, probs: FloatArray, rows: IntArray, method: s
     return out
 
 
-def score_rows(labels: IntArray, probs: FloatArray, method: str) -> FloatArray:
-    """Label quality scores of every row, float64."""
+def checked_scores(labels: IntArray, probs: FloatArray, method: str) -> FloatArray:
+    """Check pred_probs' rows and score every row (float64), in one pass when compiled."""
     if not compiled(probs):
+        check_row_stats(row_stats(probs), probs.dtype)
         return np.asarray(SCORERS[method](labels, probs), dtype=np.float64)
+    kern = kernels()
     out = np.empty(labels.shape[0], dtype=np.float64)
-    if method in _SCORE_CODES:
-        kernels().scores(labels, probs, _SCORE_CODES[method], out)
-        return out
-    kernels().weighted_entropy(labels, probs, probs.dtype.type(PROB_FLOOR), out)
+    code = _SCORE_CODES.get(method, 2)  # 2: confidence_weighted_entropy
+    stats = kern.scan_scores(
+        labels, probs, kern.n_threads(), code, probs.dtype.type(PROB_FLOOR), out
+    )
+    check_row_stats(_row_stats(probs, *stats), probs.dtype)
     return out

@@ -30,17 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from labelaudit._filter import FILTER_METHODS
+from labelaudit.core.scores import SCORERS
+
 SIZES = ["1e5x10", "1e6x10", "1e6x100", "1e5x1000", "1e7x10"]
-FILTERS = [
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_self_confidence",
-    "low_normalized_margin",
-]
-SCORES = ["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
+FILTERS = list(FILTER_METHODS)
+SCORES = list(SCORERS)
 OPS = (
     ["confident_thresholds", "confident_joint", "estimate_noise"]
     + ["num_label_issues:off_diagonal", "num_label_issues:off_diagonal_calibrated"]
@@ -83,18 +78,11 @@ def make_data(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- worker side
 
 
-def _rss_kib() -> int:
+def _status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), in KiB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def _hwm_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -118,7 +106,7 @@ def _call(lib: str, op: str, labels: np.ndarray, probs: np.ndarray, rule: str = 
         if name == "confident_joint":
             return la.confident_joint(labels, probs)
         if name == "estimate_noise":
-            return la.estimate_noise(labels, probs).noise_matrix
+            return la.estimate_noise(labels, probs)
         if name == "num_label_issues":
             return la.num_label_issues(labels, probs, method=method)
         if name == "label_quality_scores":
@@ -133,7 +121,7 @@ def _call(lib: str, op: str, labels: np.ndarray, probs: np.ndarray, rule: str = 
     if name == "confident_joint":
         return count.compute_confident_joint(labels, probs)
     if name == "estimate_noise":
-        return count.estimate_py_and_noise_matrices_from_probabilities(labels, probs)[1]
+        return count.estimate_py_and_noise_matrices_from_probabilities(labels, probs)
     if name == "num_label_issues":
         return count.num_label_issues(labels, probs, estimation_method=method)
     if name == "label_quality_scores":
@@ -143,6 +131,28 @@ def _call(lib: str, op: str, labels: np.ndarray, probs: np.ndarray, rule: str = 
     if name == "rank_label_issues":
         return filter.find_label_issues(labels, probs, return_indices_ranked_by="self_confidence")
     return count.get_confident_thresholds(labels, probs)
+
+
+def _arrays(result: Any) -> list[np.ndarray]:
+    if isinstance(result, tuple):
+        return [np.asarray(r) for r in result]
+    if hasattr(result, "__dataclass_fields__"):
+        return [getattr(result, f) for f in result.__dataclass_fields__]
+    return [np.asarray(result)]
+
+
+def _output_bytes(result: Any) -> int:
+    """Bytes of all arrays a call returns (a NoiseEstimate's or cleanlab's tuple's too)."""
+    return sum(a.nbytes for a in _arrays(result))
+
+
+def _comparable(result: Any) -> np.ndarray:
+    """The array compared between libraries (the noise matrix of noise estimates)."""
+    if isinstance(result, tuple):
+        return np.asarray(result[1])
+    if hasattr(result, "noise_matrix"):
+        return np.asarray(result.noise_matrix)
+    return np.asarray(result)
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -155,7 +165,7 @@ def worker(args: argparse.Namespace) -> None:
         t = time.perf_counter()
         probs.sum()
         sums.append(time.perf_counter() - t)
-    before = _rss_kib()
+    before = _status_kib("VmRSS")
     reset = _reset_hwm()
     times = []
     result = None
@@ -166,15 +176,14 @@ def worker(args: argparse.Namespace) -> None:
         times.append(time.perf_counter() - t)
         if not reset or sum(times) > 10.0:  # slow calls: fewer repeats, same median logic
             break
-    peak = _hwm_kib() - before if reset else None
-    output = np.asarray(result)
-    if peak is not None:  # beyond the function's own output
-        peak = max(0, peak - output.nbytes // 1024)
-    np.save(Path(args.save), output)
+    peak = _status_kib("VmHWM") - before if reset else None
+    if peak is not None:  # beyond the function's own outputs
+        peak = max(0, peak - _output_bytes(result) // 1024)
+    np.save(Path(args.save), _comparable(result))
     if args.lib == "labelaudit" and args.op in EXACT:
         np.save(
             Path(args.save + ".cleanlab_rule.npy"),
-            np.asarray(_call(args.lib, args.op, labels, probs, rule="cleanlab")),
+            _comparable(_call(args.lib, args.op, labels, probs, rule="cleanlab")),
         )
     print(
         json.dumps(

@@ -17,7 +17,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import labelaudit as la
 import labelaudit.engines._inmemory
+from labelaudit._filter import FILTER_METHODS as FILTERS
 from labelaudit.core.joint import confident_counts
+from labelaudit.core.scores import SCORERS
 from labelaudit.core.thresholds import class_thresholds
 
 from .datasets import make_data
@@ -26,16 +28,8 @@ cl_count = pytest.importorskip("cleanlab.count")
 cl_filter = pytest.importorskip("cleanlab.filter")
 cl_rank = pytest.importorskip("cleanlab.rank")
 
-FILTER_METHODS = [
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_self_confidence",
-    "low_normalized_margin",
-]
-SCORE_METHODS = ["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
+FILTER_METHODS = list(FILTERS)
+SCORE_METHODS = list(SCORERS)
 DTYPES = [np.float16, np.float32, np.float64]
 
 

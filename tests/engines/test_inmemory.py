@@ -12,19 +12,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import labelaudit as la
 import labelaudit.engines._inmemory as engine
+from labelaudit._filter import FILTER_METHODS
 from labelaudit.core import _kernels
 
 from ..datasets import make_data
 
-METHODS = [
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_self_confidence",
-    "low_normalized_margin",
-]
+METHODS = list(FILTER_METHODS)
 
 
 def results(labels, probs):

@@ -129,6 +129,22 @@ def _row_sum_min_max(row: Any) -> Any:
 
 
 @njit(cache=True, inline="always")
+def _track_row(row: Any, i: int, lo: Any, hi: Any, w: Any, wr: int, br: int) -> Any:
+    """Update the validation statistics (smallest and largest value, the row whose sum is
+    farthest from 1 and that distance, the first row whose sum is not finite) with row i."""
+    total, row_lo, row_hi = _row_sum_min_max(row)
+    lo = min(lo, row_lo)
+    hi = max(hi, row_hi)
+    if not np.isfinite(total):
+        if br < 0:
+            br = i
+    elif abs(total - 1.0) > w:
+        w = abs(total - 1.0)
+        wr = i
+    return lo, hi, w, wr, br
+
+
+@njit(cache=True, inline="always")
 def _max_of(row: Any, start: int, stop: int) -> Any:
     top = -np.inf
     for j in range(start, stop):
@@ -163,18 +179,24 @@ def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
 
 @njit(cache=True, parallel=True, nogil=True)
 def scan_rows(
-    labels: Any, probs: Any, n_threads: int, cutoff: Any, joint: bool, argmax_rule: bool
+    labels: Any,
+    probs: Any,
+    n_threads: int,
+    cutoff: Any,
+    joint: bool,
+    argmax_rule: bool,
+    count_like: Any,
 ) -> Any:
     """One pass over pred_probs by row blocks.
 
     Always: per thread, the smallest and largest value, the row whose sum is farthest from
     1 and that distance, and the first row with a non-finite sum (for validation). With
     ``joint``: also the confident joint counted per thread as flat (true * K + given)
-    arrays, and the rows counted off its diagonal.
+    arrays of ``count_like``'s dtype, and the rows counted off its diagonal.
     """
     n, k = probs.shape
     off = np.zeros(n if joint else 0, dtype=np.bool_)
-    counts = np.zeros((n_threads, k * k if joint else 0), dtype=np.int64)
+    counts = np.zeros((n_threads, k * k if joint else 0), dtype=count_like.dtype)
     low = np.full(n_threads, np.inf)
     high = np.full(n_threads, -np.inf)
     worst = np.zeros(n_threads)
@@ -185,15 +207,7 @@ def scan_rows(
         lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
         for i in range(t * step, min(n, (t + 1) * step)):
             row = probs[i]
-            total, row_lo, row_hi = _row_sum_min_max(row)
-            lo = min(lo, row_lo)
-            hi = max(hi, row_hi)
-            if not np.isfinite(total):
-                if br < 0:
-                    br = i
-            elif abs(total - 1.0) > w:
-                w = abs(total - 1.0)
-                wr = i
+            lo, hi, w, wr, br = _track_row(row, i, lo, hi, w, wr, br)
             if joint:
                 lab = labels[i]
                 guess = _confident_guess(row, cutoff, argmax_rule)
@@ -235,15 +249,7 @@ def scan_scores(labels: Any, probs: Any, n_threads: int, method: int, floor: Any
         lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
         for i in range(t * step, min(n, (t + 1) * step)):
             row = probs[i]
-            total, row_lo, row_hi = _row_sum_min_max(row)
-            lo = min(lo, row_lo)
-            hi = max(hi, row_hi)
-            if not np.isfinite(total):
-                if br < 0:
-                    br = i
-            elif abs(total - 1.0) > w:
-                w = abs(total - 1.0)
-                wr = i
+            lo, hi, w, wr, br = _track_row(row, i, lo, hi, w, wr, br)
             if method == 2:
                 out[i] = _weighted_entropy(row, labels[i], floor)
             else:

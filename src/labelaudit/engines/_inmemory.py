@@ -112,11 +112,12 @@ def _prepare_compiled(
         cutoff,
         joint,
         DEFAULT_COLLISION == "argmax",
+        index_like(labels.shape[0]),  # counts never exceed N
     )
     check_row_stats(_row_stats(probs, low, high, worst, worst_row, bad_row), probs.dtype)
     if not joint:
         return Prepared(labels, probs, k, counts, thresholds, None)
-    confident = ConfidentCounts(_finish_joint(per_thread.sum(axis=0), k), off)
+    confident = ConfidentCounts(_finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
     return Prepared(labels, probs, k, counts, thresholds, confident)
 
 

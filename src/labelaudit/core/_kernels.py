@@ -189,19 +189,16 @@ def scan_rows(
 ) -> Any:
     """One pass over pred_probs by row blocks.
 
-    Always: per thread, the smallest and largest value, the row whose sum is farthest from
-    1 and that distance, and the first row with a non-finite sum (for validation). With
+    Always: validation statistics per thread, a (threads, 5) array of the smallest and
+    largest value, the largest distance of a row sum from 1, that row, and the first row
+    whose sum is not finite (-1 for none). With
     ``joint``: also the confident joint counted per thread as flat (true * K + given)
     arrays of ``count_like``'s dtype, and the rows counted off its diagonal.
     """
     n, k = probs.shape
     off = np.zeros(n if joint else 0, dtype=np.bool_)
     counts = np.zeros((n_threads, k * k if joint else 0), dtype=count_like.dtype)
-    low = np.full(n_threads, np.inf)
-    high = np.full(n_threads, -np.inf)
-    worst = np.zeros(n_threads)
-    worst_row = np.full(n_threads, -1, dtype=np.int64)
-    bad_row = np.full(n_threads, -1, dtype=np.int64)
+    stats = np.empty((n_threads, 5))
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
@@ -214,8 +211,8 @@ def scan_rows(
                 if guess >= 0:
                     counts[t, guess * k + lab] += 1
                     off[i] = guess != lab
-        low[t], high[t], worst[t], worst_row[t], bad_row[t] = lo, hi, w, wr, br
-    return off, counts, low, high, worst, worst_row, bad_row
+        stats[t, 0], stats[t, 1], stats[t, 2], stats[t, 3], stats[t, 4] = lo, hi, w, wr, br
+    return off, counts, stats
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -239,11 +236,7 @@ def scan_scores(labels: Any, probs: Any, n_threads: int, method: int, floor: Any
     n = probs.shape[0]
     one = probs.dtype.type(1)
     two = probs.dtype.type(2)
-    low = np.full(n_threads, np.inf)
-    high = np.full(n_threads, -np.inf)
-    worst = np.zeros(n_threads)
-    worst_row = np.full(n_threads, -1, dtype=np.int64)
-    bad_row = np.full(n_threads, -1, dtype=np.int64)
+    stats = np.empty((n_threads, 5))
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
@@ -254,8 +247,8 @@ def scan_scores(labels: Any, probs: Any, n_threads: int, method: int, floor: Any
                 out[i] = _weighted_entropy(row, labels[i], floor)
             else:
                 out[i] = _score(probs, i, labels[i], method, one, two)
-        low[t], high[t], worst[t], worst_row[t], bad_row[t] = lo, hi, w, wr, br
-    return low, high, worst, worst_row, bad_row
+        stats[t, 0], stats[t, 1], stats[t, 2], stats[t, 3], stats[t, 4] = lo, hi, w, wr, br
+    return stats
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -105,7 +105,7 @@ def _prepare_compiled(
         if joint and thresholds is not None
         else np.zeros(k, dtype=probs.dtype)
     )
-    off, per_thread, low, high, worst, worst_row, bad_row = kern.scan_rows(
+    off, per_thread, stats = kern.scan_rows(
         labels,
         probs,
         kern.n_threads(),
@@ -114,23 +114,22 @@ def _prepare_compiled(
         DEFAULT_COLLISION == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
     )
-    check_row_stats(_row_stats(probs, low, high, worst, worst_row, bad_row), probs.dtype)
+    check_row_stats(_combine_stats(probs, stats), probs.dtype)
     if not joint:
         return Prepared(labels, probs, k, counts, thresholds, None)
     confident = ConfidentCounts(_finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
     return Prepared(labels, probs, k, counts, thresholds, confident)
 
 
-def _row_stats(
-    probs: FloatArray, low: Any, high: Any, worst: Any, worst_row: Any, bad_row: Any
-) -> RowStats:
-    """Combine the kernels' per-thread validation statistics."""
-    t = int(np.argmax(worst))
-    bad = bad_row[bad_row >= 0]
-    row = int(worst_row[t])
+def _combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:
+    """Combine the kernels' per-thread validation statistics (columns: smallest value,
+    largest value, largest distance of a row sum from 1, its row, first non-finite row)."""
+    t = int(np.argmax(stats[:, 2]))
+    bad = stats[stats[:, 4] >= 0, 4]
+    row = int(stats[t, 3])
     return RowStats(
-        float(low.min()),
-        float(high.max()),
+        float(stats[:, 0].min()),
+        float(stats[:, 1].max()),
         row,
         float(np.sum(probs[row], dtype=np.float64)) if row >= 0 else 1.0,
         int(bad.min()) if bad.size else -1,
@@ -294,5 +293,5 @@ def checked_scores(labels: IntArray, probs: FloatArray, method: str) -> FloatArr
     stats = kern.scan_scores(
         labels, probs, kern.n_threads(), code, probs.dtype.type(PROB_FLOOR), out
     )
-    check_row_stats(_row_stats(probs, *stats), probs.dtype)
+    check_row_stats(_combine_stats(probs, stats), probs.dtype)
     return out

@@ -55,55 +55,60 @@ def pairwise_plan(
 
 
 @njit(cache=True, inline="always")
-def _leaf_push(r: Any, state: Any, c: int, x: Any, length: int) -> bool:
-    """Feed value x to class c's current leaf of ``length`` values; True when it is done.
-
-    ``state[c, 0]`` counts values seen in the leaf; ``r[c, 0:8]`` are the 8 accumulators
-    and ``r[c, 8]`` the leaf's running result.
-    """
-    pos = state[c, 0]
-    if length < 8:  # NumPy: res = 0; res += x for each value
-        if pos == 0:
-            r[c, 8] = 0
-        r[c, 8] += x
-    elif pos < 8:
-        r[c, pos] = x
-    elif pos < length - length % 8:
-        r[c, pos % 8] += x
-    else:
-        r[c, 8] += x
-    pos += 1
-    # After the last multiple of 8, fold the 8 accumulators (NumPy folds them once, then
-    # adds the remaining values one by one).
-    if length >= 8 and pos == length - length % 8:
-        r[c, 8] = ((r[c, 0] + r[c, 1]) + (r[c, 2] + r[c, 3])) + (
-            (r[c, 4] + r[c, 5]) + (r[c, 6] + r[c, 7])
-        )
-    state[c, 0] = pos
-    done: bool = pos == length
-    return done
+def _leaf_sum(buf: Any, n: int) -> Any:
+    """NumPy's pairwise sum of a leaf of n <= 128 values: 8 accumulators over the largest
+    multiple of 8, folded as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the
+    remaining values one by one; below 8 values, a plain sum from 0."""
+    if n < 8:
+        res = buf.dtype.type(0)
+        for i in range(n):
+            res += buf[i]
+        return res
+    r0, r1, r2, r3 = buf[0], buf[1], buf[2], buf[3]
+    r4, r5, r6, r7 = buf[4], buf[5], buf[6], buf[7]
+    stop = n - n % 8
+    for i in range(8, stop, 8):
+        r0 += buf[i]
+        r1 += buf[i + 1]
+        r2 += buf[i + 2]
+        r3 += buf[i + 3]
+        r4 += buf[i + 4]
+        r5 += buf[i + 5]
+        r6 += buf[i + 6]
+        r7 += buf[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(stop, n):
+        res += buf[i]
+    return res
 
 
 @njit(cache=True, inline="always")
-def _stream_add(r: Any, stack: Any, state: Any, ops: Any, start: Any, c: int, x: Any) -> None:
+def _stream_add(buf: Any, stack: Any, state: Any, ops: Any, start: Any, c: int, x: Any) -> None:
     """Feed the next value of class c to its pairwise sum.
 
-    ``state[c, 1]`` is the index of the current operation in ``ops`` and ``state[c, 2]``
-    the height of class c's stack of partial sums.
+    Values wait in ``buf[c]`` until the current leaf (``ops[start[c] + state[c, 1]]``
+    values) is complete; its sum then goes on class c's stack of partial sums, and the
+    "combine" operations that follow add the top two. ``state[c]`` holds the number of
+    buffered values, the index of the current operation and the stack height.
     """
+    pos = state[c, 0]
+    buf[c, pos] = x
+    pos += 1
     op = start[c] + state[c, 1]
-    if _leaf_push(r, state, c, x, ops[op]):
-        h = state[c, 2]
-        stack[c, h] = r[c, 8]
-        h += 1
+    if pos < ops[op]:
+        state[c, 0] = pos
+        return
+    h = state[c, 2]
+    stack[c, h] = _leaf_sum(buf[c], pos)
+    h += 1
+    op += 1
+    while op < start[c + 1] and ops[op] == COMBINE:
+        stack[c, h - 2] = stack[c, h - 2] + stack[c, h - 1]
+        h -= 1
         op += 1
-        while op < start[c + 1] and ops[op] == COMBINE:
-            stack[c, h - 2] = stack[c, h - 2] + stack[c, h - 1]
-            h -= 1
-            op += 1
-        state[c, 0] = 0
-        state[c, 1] = op - start[c]
-        state[c, 2] = h
+    state[c, 0] = 0
+    state[c, 1] = op - start[c]
+    state[c, 2] = h
 
 
 # ---------------------------------------------------------------------------------------
@@ -256,14 +261,14 @@ def class_sums(labels: Any, probs: Any, owner: Any, n_threads: int, ops: Any, st
     """Per class k, the sum of ``probs[i, k]`` over rows labeled k, in NumPy's pairwise
     order and precision (rows in data order; each thread sums the classes it owns)."""
     k = probs.shape[1]
-    r = np.zeros((k, 9), dtype=probs.dtype)
+    buf = np.zeros((k, _BLOCK), dtype=probs.dtype)
     stack = np.zeros((k, _MAX_DEPTH), dtype=probs.dtype)
     state = np.zeros((k, 3), dtype=np.int64)
     for t in prange(n_threads):
         for i in range(labels.shape[0]):
             lab = labels[i]
             if owner[lab] == t:
-                _stream_add(r, stack, state, ops, start, lab, probs[i, lab])
+                _stream_add(buf, stack, state, ops, start, lab, probs[i, lab])
     return stack[:, 0].copy()
 
 
@@ -421,37 +426,39 @@ def prune_pass(
         bar = np.full((k, k), np.inf, dtype=probs.dtype)
         for cell in range(n_cells):
             bar[cell_given[cell], cell_j[cell]] = -np.inf
-        for r in range(2 * step):
-            i = t * step + r % step
-            if i >= n or first[i] != (r < step):
-                continue
-            lab = labels[i]
-            if not active[lab]:
-                continue
-            row = probs[i]
-            own = row[lab]
-            if class_m[lab] > 0:
-                class_size[t, lab] = _heap_push(
-                    class_vals,
-                    class_idx,
-                    c_off + class_base[lab],
-                    class_size[t, lab],
-                    class_base[lab + 1] - class_base[lab],
-                    -own,
-                    i,
-                )
-            bars = bar[lab]
-            if not _any_above(row, own, bars):
-                continue
-            for j in range(k):
-                margin = row[j] - own
-                if margin > bars[j]:
-                    cell = cell_of[lab, j]
-                    b, cap = p_off + cell_base[cell], cell_base[cell + 1] - cell_base[cell]
-                    size = _heap_push(cell_vals, cell_idx, b, cell_size[t, cell], cap, margin, i)
-                    cell_size[t, cell] = size
-                    if size == cap:
-                        bars[j] = cell_vals[b]
+        for phase in range(2):  # rows marked first, then the others
+            for i in range(t * step, min(n, (t + 1) * step)):
+                if first[i] != (phase == 0):
+                    continue
+                lab = labels[i]
+                if not active[lab]:
+                    continue
+                row = probs[i]
+                own = row[lab]
+                if class_m[lab] > 0:
+                    class_size[t, lab] = _heap_push(
+                        class_vals,
+                        class_idx,
+                        c_off + class_base[lab],
+                        class_size[t, lab],
+                        class_base[lab + 1] - class_base[lab],
+                        -own,
+                        i,
+                    )
+                bars = bar[lab]
+                if not _any_above(row, own, bars):
+                    continue
+                for j in range(k):
+                    margin = row[j] - own
+                    if margin > bars[j]:
+                        cell = cell_of[lab, j]
+                        b, cap = p_off + cell_base[cell], cell_base[cell + 1] - cell_base[cell]
+                        size = _heap_push(
+                            cell_vals, cell_idx, b, cell_size[t, cell], cap, margin, i
+                        )
+                        cell_size[t, cell] = size
+                        if size == cap:
+                            bars[j] = cell_vals[b]
     by_class = np.zeros(n, dtype=np.bool_)
     by_rate = np.zeros(n, dtype=np.bool_)
     class_tie = np.zeros(k, dtype=np.bool_)

@@ -38,12 +38,6 @@ def _quiet() -> None:
     warnings.simplefilter("ignore")
 
 
-@pytest.fixture
-def cleanlab_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Count the confident joint with cleanlab's collision rule (argmax over all classes)."""
-    monkeypatch.setattr(labelaudit.engines._inmemory, "DEFAULT_COLLISION", "argmax")
-
-
 def cl_issues(labels, probs, method, **kwargs):
     return cl_filter.find_label_issues(labels, probs, filter_by=method, n_jobs=1, **kwargs)
 

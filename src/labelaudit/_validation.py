@@ -20,9 +20,11 @@ T = TypeVar("T")
 
 #: Values may stray this far outside [0, 1] (rounding in the model's softmax).
 _RANGE_TOLERANCE = 1e-6
-#: How far a row sum may be from 1, by dtype (float16 keeps only ~3 decimal digits).
-_ROW_SUM_TOLERANCE = {np.dtype(np.float16): 2e-3, np.dtype(np.float32): 1e-4}
-_DEFAULT_ROW_SUM_TOLERANCE = 1e-4
+#: How far a row sum may be from 1, by dtype. Probabilities are often stored with less
+#: precision than they were computed in (CIFAR-100's published pred_probs, kept as float16
+#: and cast to float32, are off by up to 4e-4), so 1e-3; float16 keeps ~3 digits per value.
+_ROW_SUM_TOLERANCE = {np.dtype(np.float16): 1e-2}
+_DEFAULT_ROW_SUM_TOLERANCE = 1e-3
 #: Rows scanned at once when checking pred_probs, so that checks need no N x K temporaries.
 _CHECK_CHUNK_BYTES = 1 << 22
 

@@ -1,0 +1,190 @@
+"""Detection quality on human-verified label errors: labelaudit vs cleanlab 2.9.0.
+
+    .venv/bin/python benchmarks/quality.py [--data ../shared/data] [--seeds 3]
+
+For every file of the data folder that has pred_probs (see its README), both libraries'
+defaults: precision, recall and F1 of ``find_label_issues``; AUROC and AUPRC of
+``label_quality_scores`` (lower score = more likely an error); the estimated number of
+errors (``num_label_issues``, both estimators) against the true number. For the
+labelerrors_* files also the human-checked-only scope (only the examples shown to the
+reviewers; the others were never checked). For files with several models
+(``pred_probs_all``): each model and the ensemble (accuracy-weighted scores; flags and
+counts from the models' mean pred_probs). Then synthetic noise
+(``labelaudit.noise``) at 10/20/40% and sparsity 0/0.6 on scikit-learn's digits and on
+``make_classification`` (K = 5 and 10) with 5-fold cross-validated logistic regression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.datasets import load_digits, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import labelaudit as la
+from labelaudit.noise import generate_noise_matrix, make_noisy_labels
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def detection(labels: np.ndarray, probs: Any, is_error: np.ndarray, lib: str) -> dict[str, float]:
+    """Quality of one library's defaults on one (labels, pred_probs) pair."""
+    from cleanlab import count, filter, rank
+
+    ensemble = isinstance(probs, list)
+    # find_label_issues takes one model: an ensemble is filtered on its mean pred_probs.
+    single = np.mean(probs, axis=0) if ensemble else probs
+    if lib == "labelaudit":
+        scores = la.label_quality_scores(labels, probs)
+        flags = la.find_label_issues(labels, single)
+        est = la.num_label_issues(labels, single)
+        est_cal = la.num_label_issues(labels, single, method="off_diagonal_calibrated")
+    else:
+        scores = (
+            rank.get_label_quality_ensemble_scores(labels, probs, verbose=False)
+            if ensemble
+            else rank.get_label_quality_scores(labels, probs)
+        )
+        flags = filter.find_label_issues(labels, single, n_jobs=1)
+        est = count.num_label_issues(labels, single)
+        est_cal = count.num_label_issues(
+            labels, single, estimation_method="off_diagonal_calibrated"
+        )
+    tp = int((flags & is_error).sum())
+    precision = tp / max(1, int(flags.sum()))
+    recall = tp / max(1, int(is_error.sum()))
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / max(1e-12, precision + recall),
+        "auroc": float(roc_auc_score(is_error, -scores)),
+        "auprc": float(average_precision_score(is_error, -scores)),
+        "n_true": int(is_error.sum()),
+        "n_est": int(est),
+        "n_est_calibrated": int(est_cal),
+    }
+
+
+def scoped_auc(
+    labels: np.ndarray, probs: np.ndarray, is_error: np.ndarray, keep: np.ndarray, lib: str
+) -> float:
+    """AUROC among the human-checked examples only."""
+    from cleanlab import rank
+
+    scores = (
+        la.label_quality_scores(labels, probs)
+        if lib == "labelaudit"
+        else rank.get_label_quality_scores(labels, probs)
+    )
+    return float(roc_auc_score(is_error[keep], -scores[keep]))
+
+
+def real_rows(data_dir: Path) -> list[dict[str, Any]]:
+    rows = []
+    for path in sorted(data_dir.glob("*.npz")):
+        d = np.load(path)
+        if "pred_probs" not in d.files:
+            continue
+        labels, is_error = d["labels"], d["is_error"]
+        cases: list[tuple[str, Any]] = [("pred_probs", d["pred_probs"])]
+        if "pred_probs_all" in d.files:
+            names = [str(m) for m in d["model_names"]]
+            cases = [(name, p) for name, p in zip(names, d["pred_probs_all"], strict=True)]
+            cases.append(("ensemble", list(d["pred_probs_all"])))
+        for model, probs in cases:
+            for lib in ("cleanlab", "labelaudit"):
+                row = {"data": path.stem, "model": model, "lib": lib}
+                row.update(detection(labels, probs, is_error, lib))
+                if "is_candidate" in d.files:
+                    row["auroc_checked"] = scoped_auc(
+                        labels, probs, is_error, d["is_candidate"], lib
+                    )
+                rows.append(row)
+    return rows
+
+
+def synthetic_rows(seeds: int) -> list[dict[str, Any]]:
+    datasets = {"digits": load_digits(return_X_y=True)}
+    for k in (5, 10):
+        datasets[f"make_classification K={k}"] = make_classification(
+            n_samples=3000, n_features=20, n_informative=12, n_classes=k, random_state=0
+        )
+    rows = []
+    for name, (X, y) in datasets.items():
+        k = int(y.max()) + 1
+        for noise in (0.1, 0.2, 0.4):
+            for sparsity in (0.0, 0.6):
+                for seed in range(seeds):
+                    rng = np.random.default_rng(seed)
+                    m = generate_noise_matrix(
+                        k, trace=k * (1 - noise), frac_zero_noise_rates=sparsity, random_state=rng
+                    )
+                    labels = make_noisy_labels(y, m, random_state=rng)
+                    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+                    probs = cross_val_predict(model, X, labels, cv=5, method="predict_proba")
+                    for lib in ("cleanlab", "labelaudit"):
+                        row = {
+                            "data": name,
+                            "model": f"noise={noise} sparsity={sparsity}",
+                            "seed": seed,
+                            "lib": lib,
+                        }
+                        row.update(detection(labels, probs, labels != y, lib))
+                        rows.append(row)
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]], keys: list[str]) -> None:
+    cols = ["precision", "recall", "f1", "auroc", "auprc", "n_true", "n_est", "n_est_calibrated"]
+    if any("auroc_checked" in r for r in rows):
+        cols.append("auroc_checked")
+    print("| " + " | ".join(keys + cols) + " |")
+    print("|" + "---|" * (len(keys) + len(cols)))
+    for r in rows:
+        vals = [str(r[k]) for k in keys]
+        for c in cols:
+            v = r.get(c, "")
+            vals.append(f"{v:.3f}" if isinstance(v, float) else str(v))
+        print("| " + " | ".join(vals) + " |")
+
+
+def mean_over_seeds(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["data"], r["model"], r["lib"]), []).append(r)
+    out = []
+    for (data, model, lib), rs in groups.items():
+        row: dict[str, Any] = {"data": data, "model": model, "lib": lib}
+        for key in ("precision", "recall", "f1", "auroc", "auprc"):
+            row[key] = float(np.mean([r[key] for r in rs]))
+        for key in ("n_true", "n_est", "n_est_calibrated"):
+            row[key] = round(float(np.mean([r[key] for r in rs])))
+        out.append(row)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    if args.data.is_dir():
+        print(f"## Human-verified label errors ({args.data})\n")
+        print_table(real_rows(args.data), ["data", "model", "lib"])
+    else:
+        print(f"(no data folder at {args.data}: real-data rows skipped)")
+    print(f"\n## Synthetic noise (mean over {args.seeds} seeds)\n")
+    print_table(mean_over_seeds(synthetic_rows(args.seeds)), ["data", "model", "lib"])
+
+
+if __name__ == "__main__":
+    main()

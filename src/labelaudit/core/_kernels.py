@@ -164,6 +164,13 @@ def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
     ``argmax_rule`` and two or more such classes, the argmax over all classes."""
     best = -np.inf
     guess = -1
+    if not argmax_rule:  # the default: one comparison per value, no overall argmax
+        for j in range(row.shape[0]):
+            v = row[j]
+            if v >= cutoff[j] and v > best:
+                best = v
+                guess = j
+        return guess
     n_pass = 0
     top = -np.inf
     arg = -1
@@ -177,9 +184,7 @@ def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
         if v > top:
             top = v
             arg = j
-    if argmax_rule and n_pass > 1:
-        return arg
-    return guess
+    return arg if n_pass > 1 else guess
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -97,3 +97,33 @@ def test_streaming_pairwise_sum_equals_numpy(n, dtype):
     for c in range(3):
         if counts[c]:
             assert sums[c] == np.add.reduce(probs[labels == c, c])
+
+
+def test_concurrent_calls_from_threads():
+    """Several Python threads may call the compiled kernels at once (OpenMP / TBB layers)."""
+    import threading
+
+    import numba
+
+    labels, probs = make_data(8, 2000, 5, dtype=np.float32, noise=0.2)
+    expected = la.find_label_issues(labels, probs)
+    if numba.threading_layer() == "workqueue":
+        pytest.skip("numba's workqueue threading layer does not allow concurrent calls")
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(5):
+                results.append(la.find_label_issues(labels, probs))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 20
+    for flags in results:
+        assert_array_equal(flags, expected)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from labelaudit._count import count_issues
 from labelaudit._typing import (
     BoolArray,
     FilterMethod,
@@ -62,7 +63,13 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
         prune_counts = prune.counts_for_removal(
             prune_counts, prep.counts, options["num_to_remove_per_class"]
         )
-    by_class, by_rate = prune_flags(prep, prune_counts, n_keep, method != "prune_by_noise_rate")
+    by_class, by_rate = prune_flags(
+        prep,
+        prune_counts,
+        n_keep,
+        by_class=method != "prune_by_noise_rate",
+        by_rate=method != "prune_by_class",
+    )
     if method == "prune_by_class":
         return by_class
     if method == "prune_by_noise_rate":
@@ -72,8 +79,7 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
 
 def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
     if method in LOW_SCORE_METHODS:
-        n_issues = int(np.count_nonzero(without_label_wins(prep, joint_of(prep).off_diagonal)))
-        return lowest(prep, LOW_SCORE_METHODS[method], n_issues)
+        return lowest(prep, LOW_SCORE_METHODS[method], count_issues(prep, "off_diagonal"))
     if method in PRUNE_METHODS:
         flags = _prune(prep, method, options)
     elif method == "confident_learning":

@@ -201,23 +201,29 @@ def _break_ties(prep: Prepared, flags: BoolArray, k: int, values_of: Any, m: int
 
 
 def prune_flags(
-    prep: Prepared, prune_counts: IntArray, n_keep: int, by_class: bool = True
+    prep: Prepared, prune_counts: IntArray, n_keep: int, *, by_class: bool, by_rate: bool
 ) -> tuple[BoolArray, BoolArray]:
-    """Third pass: flags of prune_by_class (all False unless ``by_class``) and of
-    prune_by_noise_rate, before the argmax filter."""
+    """Third pass: flags of prune_by_class and of prune_by_noise_rate, before the argmax
+    filter; a selection not asked for (``by_class`` / ``by_rate`` False) is all False and
+    costs nothing."""
     if not compiled(prep.probs):
         members = prune.class_members(prep.labels, prep.n_classes)
+        nothing = np.zeros(prep.labels.shape[0], dtype=bool)
         return (
-            prune.prune_by_class(members, prep.probs, prune_counts, n_keep),
-            prune.prune_by_noise_rate(members, prep.probs, prune_counts, n_keep),
+            prune.prune_by_class(members, prep.probs, prune_counts, n_keep)
+            if by_class
+            else nothing,
+            prune.prune_by_noise_rate(members, prep.probs, prune_counts, n_keep)
+            if by_rate
+            else nothing,
         )
     kern = kernels()
     n_threads = kern.n_threads()
     counts, probs = prep.counts, prep.probs
     active = counts > max(n_keep, 1)
     class_m = np.where(active & by_class, np.maximum(counts - prune_counts.diagonal(), 0), 0)
-    start, cell_j, cell_m = _cells(prune_counts, active)
-    class_flags, by_rate, class_tie, cell_tie = kern.prune_pass(
+    start, cell_j, cell_m = _cells(prune_counts, active & by_rate)
+    class_flags, rate_flags, class_tie, cell_tie = kern.prune_pass(
         prep.labels,
         probs,
         joint_of(prep).off_diagonal,
@@ -237,8 +243,8 @@ def prune_flags(
         given = int(np.searchsorted(start, cell, side="right") - 1)
         true = int(cell_j[cell])
         margin = lambda rows, j=true, k=given: -(probs[rows, j] - probs[rows, k])  # noqa: E731
-        _break_ties(prep, by_rate, given, margin, int(cell_m[cell]))
-    return class_flags, by_rate
+        _break_ties(prep, rate_flags, given, margin, int(cell_m[cell]))
+    return class_flags, rate_flags
 
 
 def lowest(prep: Prepared, score: str, m: int) -> BoolArray:

@@ -96,41 +96,44 @@ def _reset_hwm() -> bool:
         return False
 
 
+def _calls(lib: str) -> dict[str, Any]:
+    """Each operation of a library as ``f(labels, probs, method)``."""
+    if lib == "labelaudit":
+        import labelaudit as la
+
+        return {
+            "confident_thresholds": lambda y, p, m: la.confident_thresholds(y, p),
+            "confident_joint": lambda y, p, m: la.confident_joint(y, p),
+            "estimate_noise": lambda y, p, m: la.estimate_noise(y, p),
+            "num_label_issues": lambda y, p, m: la.num_label_issues(y, p, method=m),
+            "label_quality_scores": lambda y, p, m: la.label_quality_scores(y, p, method=m),
+            "find_label_issues": lambda y, p, m: la.find_label_issues(y, p, method=m),
+            "rank_label_issues": lambda y, p, m: la.rank_label_issues(y, p),
+        }
+    from cleanlab import count, filter, rank
+
+    return {
+        "confident_thresholds": lambda y, p, m: count.get_confident_thresholds(y, p),
+        "confident_joint": lambda y, p, m: count.compute_confident_joint(y, p),
+        "estimate_noise": lambda y, p, m: count.estimate_py_and_noise_matrices_from_probabilities(
+            y, p
+        ),
+        "num_label_issues": lambda y, p, m: count.num_label_issues(y, p, estimation_method=m),
+        "label_quality_scores": lambda y, p, m: rank.get_label_quality_scores(y, p, method=m),
+        "find_label_issues": lambda y, p, m: filter.find_label_issues(y, p, filter_by=m),
+        "rank_label_issues": lambda y, p, m: filter.find_label_issues(
+            y, p, return_indices_ranked_by="self_confidence"
+        ),
+    }
+
+
 def _call(lib: str, op: str, labels: np.ndarray, probs: np.ndarray, rule: str = "paper") -> Any:
     name, _, method = op.partition(":")
     if lib == "labelaudit":
-        import labelaudit as la
         import labelaudit.engines._inmemory as engine
 
         engine.DEFAULT_COLLISION = "argmax" if rule == "cleanlab" else "confident"
-        if name == "confident_joint":
-            return la.confident_joint(labels, probs)
-        if name == "estimate_noise":
-            return la.estimate_noise(labels, probs)
-        if name == "num_label_issues":
-            return la.num_label_issues(labels, probs, method=method)
-        if name == "label_quality_scores":
-            return la.label_quality_scores(labels, probs, method=method)
-        if name == "find_label_issues":
-            return la.find_label_issues(labels, probs, method=method)
-        if name == "rank_label_issues":
-            return la.rank_label_issues(labels, probs)
-        return la.confident_thresholds(labels, probs)
-    from cleanlab import count, filter, rank
-
-    if name == "confident_joint":
-        return count.compute_confident_joint(labels, probs)
-    if name == "estimate_noise":
-        return count.estimate_py_and_noise_matrices_from_probabilities(labels, probs)
-    if name == "num_label_issues":
-        return count.num_label_issues(labels, probs, estimation_method=method)
-    if name == "label_quality_scores":
-        return rank.get_label_quality_scores(labels, probs, method=method)
-    if name == "find_label_issues":
-        return filter.find_label_issues(labels, probs, filter_by=method)
-    if name == "rank_label_issues":
-        return filter.find_label_issues(labels, probs, return_indices_ranked_by="self_confidence")
-    return count.get_confident_thresholds(labels, probs)
+    return _calls(lib)[name](labels, probs, method)
 
 
 def _arrays(result: Any) -> list[np.ndarray]:

@@ -11,17 +11,20 @@ import labelaudit.noise
 
 def test_all_is_pinned_and_sorted():
     assert labelaudit.__all__ == [
+        "Audit",
         "FewExamplesWarning",
         "InvalidInputError",
         "LabelauditError",
         "LabelauditWarning",
         "NoiseEstimate",
         "__version__",
+        "audit",
         "confident_joint",
         "confident_thresholds",
         "estimate_noise",
         "find_label_issues",
         "label_quality_scores",
+        "mislabeled_probability",
         "noise",
         "num_label_issues",
         "rank_label_issues",

@@ -18,9 +18,7 @@ def import_pandas() -> Any:
     try:
         import pandas
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "This needs pandas: pip install 'labelaudit[pandas]' (or pip install pandas)."
-        ) from exc
+        raise ImportError("This needs pandas: pip install pandas.") from exc
     return pandas
 
 

@@ -1,0 +1,328 @@
+"""Public diagnosis: which labels are wrong, how sure we are, why, and what to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from labelaudit._count import estimate_noise
+from labelaudit._probability import FittedPosterior, fit_posterior
+from labelaudit._rank import label_quality_scores
+from labelaudit._results import NoiseEstimate, import_pandas
+from labelaudit._typing import BoolArray, FloatArray, IntArray, LabelsLike, ProbsLike
+from labelaudit._validation import check_fraction, check_inputs
+from labelaudit.core import posterior as core_posterior
+from labelaudit.core.verdict import PairStats, pair_stats
+from labelaudit.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+KINDS = ("none", "individual", "systematic", "ambiguous")
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The result of :func:`audit`. Read ``docs/diagnosis.md`` for every column.
+
+    Attributes
+    ----------
+    issues : pandas.DataFrame
+        One row per example (index = position): ``given_label``, ``suggested_label``,
+        ``quality_score``, ``p_mislabeled``, ``is_issue``, ``kind`` (``none``,
+        ``individual``, ``systematic`` or ``ambiguous``) and ``reason`` (empty when not
+        flagged).
+    class_pairs : pandas.DataFrame
+        One row per off-diagonal (true, given) class pair: ``true_label``, ``given_label``,
+        ``count`` (expected number of examples), ``n_flagged``, ``rate`` = P(given | true)
+        with its 95% interval ``rate_low``, ``rate_high``, ``p_value`` against the
+        background rate, ``verdict`` (``systematic``, ``individual``, ``clean``) and
+        ``action``. Sorted by verdict, then count.
+    classes : pandas.DataFrame
+        One row per class: ``class_name``, ``n_given``, ``n_estimated`` (expected number of
+        examples truly of the class), ``expected_errors`` among those labeled with it,
+        ``error_rate``, ``n_issues``, ``threshold`` (confident-learning threshold),
+        ``mean_quality_score``.
+    health : float
+        Estimated share of correct labels, ``1 - mean(p_mislabeled)``, in [0, 1].
+    noise : NoiseEstimate
+        Confident learning's noise estimate of the same data, for reference.
+    background_rate : float
+        The scattered-noise rate the systematic test compares against.
+    power : float
+        The fitted sharpness of the posterior (see :func:`mislabeled_probability`).
+    """
+
+    issues: pd.DataFrame
+    class_pairs: pd.DataFrame
+    classes: pd.DataFrame
+    health: float
+    noise: NoiseEstimate
+    background_rate: float
+    power: float
+
+    @property
+    def n_issues(self) -> int:
+        """Number of flagged examples."""
+        return int(self.issues["is_issue"].sum())
+
+    @property
+    def expected_errors(self) -> float:
+        """Estimated number of wrong labels: the sum of ``p_mislabeled``."""
+        return float(self.issues["p_mislabeled"].sum())
+
+
+def check_class_names(class_names: Any, k: int) -> list[str]:
+    """Class names as K distinct strings (default: "0" ... "K-1")."""
+    if class_names is None:
+        return [str(i) for i in range(k)]
+    if isinstance(class_names, str) or not isinstance(class_names, Sequence | np.ndarray):
+        raise InvalidInputError(
+            f"class_names must be a sequence of {k} names (one per column of pred_probs). "
+            f"Got {type(class_names).__name__}."
+        )
+    names = [str(name) for name in class_names]
+    if len(names) != k or len(set(names)) != k:
+        raise InvalidInputError(
+            f"class_names must hold {k} distinct names (one per column of pred_probs). "
+            f"Got {len(names)} names, {len(set(names))} distinct."
+        )
+    return names
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything the tables are built from."""
+
+    fit: FittedPosterior
+    summary: core_posterior.PosteriorSummary
+    pairs: PairStats
+    names: list[str]
+    thresholds: FloatArray
+    scores: FloatArray
+    flagged: BoolArray
+    suggested: IntArray
+    kinds: IntArray
+
+
+def _kinds(
+    pairs: PairStats,
+    summary: core_posterior.PosteriorSummary,
+    labels: IntArray,
+    flagged: BoolArray,
+) -> IntArray:
+    """Index into :data:`KINDS` for every example."""
+    systematic = pairs.systematic[summary.alternative, labels]
+    kinds = np.where(systematic, KINDS.index("systematic"), KINDS.index("individual"))
+    kinds = np.where(summary.p_alternative < 0.5, KINDS.index("ambiguous"), kinds)
+    return np.where(flagged, kinds, KINDS.index("none")).astype(np.int64)
+
+
+def _reason(ctx: _Context, row: int) -> str:
+    """One sentence saying why example ``row`` is flagged."""
+    names, labels, probs = ctx.names, ctx.fit.labels, ctx.fit.pred_probs
+    given, alt = int(labels[row]), int(ctx.summary.alternative[row])
+    p_given, p_alt, thr = probs[row, given], probs[row, alt], ctx.thresholds[given]
+    where = "below" if p_given < thr else "at or above"
+    head = (
+        f"model gives {names[alt]} {p_alt:.2f}; the label {names[given]} gets {p_given:.2f}, "
+        f"{where} {names[given]}'s threshold {thr:.2f}"
+    )
+    kind = KINDS[ctx.kinds[row]]
+    if kind == "ambiguous":
+        return f"{head}; no other class is clear (best {names[alt]}, " + (
+            f"{ctx.summary.p_alternative[row]:.0%} likely): ambiguous, review or remove"
+        )
+    rate = ctx.pairs.rate[alt, given]
+    return f"{head}; {names[alt]} labeled {names[given]}: {rate:.1%} of {names[alt]}: {kind} error"
+
+
+def _issues_frame(ctx: _Context) -> pd.DataFrame:
+    pd = import_pandas()
+    labels = ctx.fit.labels
+    reasons = np.full(labels.shape[0], "", dtype=object)
+    for row in np.flatnonzero(ctx.flagged):
+        reasons[row] = _reason(ctx, int(row))
+
+    def named(codes: IntArray) -> Any:
+        return pd.Categorical.from_codes(codes, categories=ctx.names)
+
+    return pd.DataFrame(
+        {
+            "given_label": named(labels),
+            "suggested_label": named(ctx.suggested),
+            "quality_score": ctx.scores,
+            "p_mislabeled": ctx.summary.p_mislabeled,
+            "is_issue": ctx.flagged,
+            "kind": pd.Categorical.from_codes(ctx.kinds, categories=list(KINDS)),
+            "reason": reasons,
+        }
+    )
+
+
+def _action(ctx: _Context, true: int, given: int, n_flagged: int) -> str:
+    names, pairs = ctx.names, ctx.pairs
+    if pairs.systematic[true, given]:
+        advice = f"fix the guideline: {names[true]} is often labeled {names[given]}"
+        if pairs.systematic[given, true]:
+            advice += f"; consider merging {names[true]} and {names[given]}"
+        return advice
+    if pairs.clean[true, given]:
+        return ""
+    if n_flagged == 0:
+        return "no single example is confidently wrong; spot-check"
+    return f"relabel the {n_flagged} flagged example" + ("s" if n_flagged > 1 else "")
+
+
+def _actions(ctx: _Context, true: IntArray, given: IntArray, n_flagged: IntArray) -> Any:
+    """The action of every listed pair; clean pairs (most of them when K is large) get ""."""
+    actions = np.full(true.shape[0], "", dtype=object)
+    for row in np.flatnonzero(~ctx.pairs.clean[true, given]):
+        t, g = int(true[row]), int(given[row])
+        actions[row] = _action(ctx, t, g, int(n_flagged[t, g]))
+    return actions
+
+
+def _pairs_frame(ctx: _Context) -> pd.DataFrame:
+    pd = import_pandas()
+    k, pairs = len(ctx.names), ctx.pairs
+    true, given = np.nonzero(~np.eye(k, dtype=bool))
+    n_flagged = np.zeros((k, k), dtype=np.int64)
+    np.add.at(n_flagged, (ctx.suggested[ctx.flagged], ctx.fit.labels[ctx.flagged]), 1)
+    verdict = np.where(
+        pairs.systematic, "systematic", np.where(pairs.clean, "clean", "individual")
+    )[true, given]
+    frame = pd.DataFrame(
+        {
+            "true_label": pd.Categorical.from_codes(true, categories=ctx.names),
+            "given_label": pd.Categorical.from_codes(given, categories=ctx.names),
+            "count": pairs.count[true, given],
+            "n_flagged": n_flagged[true, given],
+            "rate": pairs.rate[true, given],
+            "rate_low": pairs.rate_low[true, given],
+            "rate_high": pairs.rate_high[true, given],
+            "p_value": pairs.p_value[true, given],
+            "verdict": pd.Categorical(verdict, categories=["systematic", "individual", "clean"]),
+            "action": _actions(ctx, true, given, n_flagged),
+        }
+    )
+    order = np.lexsort((-frame["count"].to_numpy(), frame["verdict"].cat.codes.to_numpy()))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _classes_frame(ctx: _Context) -> pd.DataFrame:
+    pd = import_pandas()
+    k, labels = len(ctx.names), ctx.fit.labels
+    joint = ctx.summary.expected_joint
+    n_given = np.bincount(labels, minlength=k)
+    expected_errors = joint.sum(axis=0) - np.diag(joint)
+    score_sums = np.bincount(labels, weights=ctx.scores, minlength=k)
+    return pd.DataFrame(
+        {
+            "class_name": ctx.names,
+            "n_given": n_given,
+            "n_estimated": joint.sum(axis=1),
+            "expected_errors": expected_errors,
+            "error_rate": expected_errors / np.maximum(n_given, 1),
+            "n_issues": np.bincount(labels[ctx.flagged], minlength=k),
+            "threshold": ctx.thresholds,
+            "mean_quality_score": score_sums / np.maximum(n_given, 1),
+        }
+    )
+
+
+def audit(
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    class_names: Sequence[str] | None = None,
+    threshold: float = 0.5,
+    systematic_rate: float = 0.10,
+    background_rate: float | None = None,
+    alpha: float = 0.05,
+    n_classes: int | None = None,
+) -> Audit:
+    """Diagnose the labels: per-example probabilities, suggestions and reasons, and per
+    class pair a verdict of systematic confusion or individual errors.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Given labels, integers in ``[0, n_classes)``.
+    pred_probs : array-like of shape (n_samples, n_classes)
+        Out-of-sample predicted probabilities (for example from cross-validation).
+    class_names : sequence of str, optional
+        One name per column of ``pred_probs``; defaults to "0", "1", ...
+    threshold : float in (0, 1], default=0.5
+        Flag an example when ``p_mislabeled`` reaches this (0.5 flags the examples more
+        likely wrong than right).
+    systematic_rate : float in (0, 1], default=0.10
+        A (true, given) pair is systematic when its rate P(given | true) is at least this
+        and significantly above the background rate.
+    background_rate : float in (0, 1], optional
+        The rate of scattered noise to test against; by default the pooled rate of the
+        pairs below ``systematic_rate`` (typically 1-2% per pair or less).
+    alpha : float in (0, 1], default=0.05
+        Family-wise level of the binomial tests (Bonferroni over the K(K-1) pairs).
+    n_classes : int, optional
+        Number of classes; defaults to the number of columns of ``pred_probs``.
+
+    Returns
+    -------
+    Audit
+
+    Examples
+    --------
+    >>> import numpy as np, labelaudit
+    >>> rng = np.random.default_rng(0)
+    >>> true = np.repeat([0, 1, 2], 200)
+    >>> pred_probs = np.full((600, 3), 0.05)
+    >>> pred_probs[np.arange(600), true] = 0.9
+    >>> labels = true.copy()
+    >>> labels[:30] = 1  # 15% of class 0 labeled 1: a systematic confusion
+    >>> labels[[250, 450]] = [2, 0]  # two slips
+    >>> result = labelaudit.audit(labels, pred_probs, class_names=["cat", "dog", "fox"])
+    >>> result.n_issues
+    32
+    >>> pairs = result.class_pairs
+    >>> pairs.loc[pairs["verdict"] == "systematic", ["true_label", "given_label"]].values.tolist()
+    [['cat', 'dog']]
+    >>> str(result.issues.loc[450, "kind"]), str(result.issues.loc[450, "suggested_label"])
+    ('individual', 'fox')
+    """
+    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
+    names = check_class_names(class_names, k)
+    cut = check_fraction("threshold", threshold)
+    rate = check_fraction("systematic_rate", systematic_rate)
+    background = (
+        None if background_rate is None else check_fraction("background_rate", background_rate)
+    )
+    level = check_fraction("alpha", alpha)
+    fit = fit_posterior(labs, probs, k)
+    summary = core_posterior.summarize(labs, probs, fit.power, fit.channel)
+    pairs = pair_stats(summary.expected_joint, rate, background, level)
+    flagged = summary.p_mislabeled >= cut
+    noise = estimate_noise(labs, probs, n_classes=k)
+    ctx = _Context(
+        fit=fit,
+        summary=summary,
+        pairs=pairs,
+        names=names,
+        thresholds=np.asarray(noise.thresholds, dtype=np.float64),
+        scores=label_quality_scores(labs, probs),
+        flagged=flagged,
+        suggested=np.where(flagged, summary.alternative, labs),
+        kinds=_kinds(pairs, summary, labs, flagged),
+    )
+    return Audit(
+        issues=_issues_frame(ctx),
+        class_pairs=_pairs_frame(ctx),
+        classes=_classes_frame(ctx),
+        health=float(1.0 - summary.p_mislabeled.mean()),
+        noise=noise,
+        background_rate=pairs.background,
+        power=fit.power,
+    )

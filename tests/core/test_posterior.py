@@ -1,0 +1,126 @@
+"""The posterior model behind p_mislabeled: its pieces and its basic properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from labelaudit.core import posterior as cp
+
+
+def noisy_model_data(seed: int, n: int, k: int, noise: float, boost: float = 4.0):
+    """A model that prefers the true class (no knowledge of the labels) and labels with
+    ``noise`` of them moved to another class at random."""
+    rng = np.random.default_rng(seed)
+    true = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), true] += boost
+    probs = np.exp(logits)
+    probs /= probs.sum(axis=1, keepdims=True)
+    labels = true.copy()
+    flip = rng.random(n) < noise
+    labels[flip] = (true[flip] + rng.integers(1, k, int(flip.sum()))) % k
+    return labels, probs, true
+
+
+def fitted(labels, probs):
+    k = probs.shape[1]
+    power = cp.fit_power(labels, probs, k)
+    return power, cp.sharpened_channel(labels, probs, k, power)
+
+
+def test_sharpen_is_a_renormalized_power():
+    probs = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    expected = probs**2 / (probs**2).sum(axis=1, keepdims=True)
+    assert_allclose(cp.sharpen(probs, 2.0), expected)
+    assert_allclose(cp.sharpen(probs, 1.0), probs)
+
+
+def test_sharpen_handles_zero_probabilities():
+    q = cp.sharpen(np.array([[0.0, 1.0], [0.0, 0.0 + 1e-300]]), 3.0)
+    assert np.isfinite(q).all()
+    assert_allclose(q.sum(axis=1), 1.0)
+
+
+def test_joint_counts_and_channel():
+    labels = np.array([0, 0, 1, 2])
+    weights = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.2, 0.0, 0.8]])
+    counts = np.zeros((3, 3))
+    cp.add_joint_counts(labels, weights, counts)
+    assert_allclose(counts, [[1.5, 0.0, 0.2], [0.5, 1.0, 0.0], [0.0, 0.0, 0.8]])
+    noise = cp.channel(counts)
+    assert_allclose(noise.sum(axis=1), 1.0)
+    # a class nobody is estimated to belong to keeps its own label
+    assert_allclose(cp.channel(np.zeros((2, 2))), np.eye(2))
+
+
+def test_posterior_rows_are_distributions():
+    labels, probs, _ = noisy_model_data(0, 500, 4, 0.2)
+    power, noise = fitted(labels, probs)
+    post = cp.posterior(labels, probs, power, noise)
+    assert_allclose(post.sum(axis=1), 1.0)
+    assert (post >= 0).all()
+    assert cp.POWER_RANGE[0] <= power <= cp.POWER_RANGE[1]
+
+
+@pytest.mark.parametrize(("k", "noise"), [(3, 0.1), (3, 0.3), (10, 0.1), (10, 0.3)])
+def test_sum_estimates_the_number_of_errors(k, noise):
+    labels, probs, true = noisy_model_data(1, 4000, k, noise, boost=5.0)
+    power, noise_channel = fitted(labels, probs)
+    p = cp.mislabeled_probability(labels, probs, power, noise_channel)
+    n_errors = int((labels != true).sum())
+    assert abs(p.sum() - n_errors) <= 0.1 * n_errors
+    # and it separates the errors: they get more than 0.5, the others less
+    assert ((p >= 0.5) == (labels != true)).mean() > 0.97
+
+
+def test_relabeling_the_classes_permutes_nothing_else():
+    labels, probs, _ = noisy_model_data(2, 600, 5, 0.2)
+    perm = np.array([3, 0, 4, 1, 2])  # class c becomes perm[c]
+    probs2 = np.empty_like(probs)
+    probs2[:, perm] = probs
+    p1 = cp.mislabeled_probability(labels, probs, *fitted(labels, probs))
+    p2 = cp.mislabeled_probability(perm[labels], probs2, *fitted(perm[labels], probs2))
+    assert_allclose(p1, p2, atol=1e-6)
+
+
+def test_summary_agrees_with_the_posterior():
+    labels, probs, _ = noisy_model_data(3, 800, 4, 0.25)
+    power, noise = fitted(labels, probs)
+    post = cp.posterior(labels, probs, power, noise)
+    summary = cp.summarize(labels, probs, power, noise)
+    rows = np.arange(labels.size)
+    assert_allclose(summary.p_mislabeled, 1 - post[rows, labels], atol=1e-12)
+    others = post.copy()
+    others[rows, labels] = -1
+    assert_array_equal_ints(summary.alternative, others.argmax(axis=1))
+    assert (summary.alternative != labels).all()
+    expected = np.zeros((4, 4))
+    np.add.at(expected.T, labels, post)
+    assert_allclose(summary.expected_joint, expected)
+    # the off-diagonal mass of the expected joint is the expected number of errors
+    assert_allclose(
+        summary.expected_joint.sum() - np.trace(summary.expected_joint), summary.p_mislabeled.sum()
+    )
+
+
+def assert_array_equal_ints(a, b):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_fit_uses_a_fixed_sample_of_large_inputs(monkeypatch):
+    monkeypatch.setattr(cp, "FIT_ROWS", 300)
+    monkeypatch.setattr(cp, "MIN_FIT_ROWS", 300)
+    labels, probs, _ = noisy_model_data(4, 1000, 3, 0.2)
+    rows = cp.fit_rows(1000, 3)
+    assert rows is not None and rows.size == 300 and (np.diff(rows) > 0).all()
+    assert cp.fit_power(labels, probs, 3) == cp.fit_power(labels, probs, 3)
+    assert cp.fit_rows(200, 3) is None
+
+
+def test_float32_and_float64_agree():
+    labels, probs, _ = noisy_model_data(5, 1000, 6, 0.2)
+    p64 = cp.mislabeled_probability(labels, probs, *fitted(labels, probs))
+    p32 = probs.astype(np.float32)
+    assert_allclose(cp.mislabeled_probability(labels, p32, *fitted(labels, p32)), p64, atol=2e-3)

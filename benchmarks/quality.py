@@ -22,15 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.datasets import load_digits, make_classification
-from sklearn.linear_model import LogisticRegression
+from _synthetic import noisy_cases
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import cross_val_predict
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 import labelaudit as la
-from labelaudit.noise import generate_noise_matrix, make_noisy_labels
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -112,33 +107,13 @@ def real_rows(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def synthetic_rows(seeds: int) -> list[dict[str, Any]]:
-    datasets = {"digits": load_digits(return_X_y=True)}
-    for k in (5, 10):
-        datasets[f"make_classification K={k}"] = make_classification(
-            n_samples=3000, n_features=20, n_informative=12, n_classes=k, random_state=0
-        )
     rows = []
-    for name, (X, y) in datasets.items():
-        k = int(y.max()) + 1
-        for noise in (0.1, 0.2, 0.4):
-            for sparsity in (0.0, 0.6):
-                for seed in range(seeds):
-                    rng = np.random.default_rng(seed)
-                    m = generate_noise_matrix(
-                        k, trace=k * (1 - noise), frac_zero_noise_rates=sparsity, random_state=rng
-                    )
-                    labels = make_noisy_labels(y, m, random_state=rng)
-                    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-                    probs = cross_val_predict(model, X, labels, cv=5, method="predict_proba")
-                    for lib in ("cleanlab", "labelaudit"):
-                        row = {
-                            "data": name,
-                            "model": f"noise={noise} sparsity={sparsity}",
-                            "seed": seed,
-                            "lib": lib,
-                        }
-                        row.update(detection(labels, probs, labels != y, lib))
-                        rows.append(row)
+    for case in noisy_cases(seeds):
+        for lib in ("cleanlab", "labelaudit"):
+            row = {"data": case.data, "model": case.setting, "seed": case.seed, "lib": lib}
+            is_error = case.labels != case.true_labels
+            row.update(detection(case.labels, case.pred_probs, is_error, lib))
+            rows.append(row)
     return rows
 
 

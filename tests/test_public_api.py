@@ -12,6 +12,7 @@ import labelaudit.noise
 def test_all_is_pinned_and_sorted():
     assert labelaudit.__all__ == [
         "Audit",
+        "CleanClassifier",
         "FewExamplesWarning",
         "InvalidInputError",
         "LabelauditError",
@@ -21,8 +22,10 @@ def test_all_is_pinned_and_sorted():
         "audit",
         "confident_joint",
         "confident_thresholds",
+        "cross_val_pred_probs",
         "estimate_noise",
         "find_label_issues",
+        "io",
         "label_quality_scores",
         "mislabeled_probability",
         "noise",

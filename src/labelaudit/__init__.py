@@ -5,7 +5,9 @@ confidence thresholds, the confident joint of given vs. true labels, the noise m
 then ranking and pruning of likely label errors. Importing this package loads NumPy only.
 """
 
-from labelaudit import noise
+from typing import TYPE_CHECKING
+
+from labelaudit import io, noise
 from labelaudit._audit import Audit, audit
 from labelaudit._count import (
     confident_joint,
@@ -13,6 +15,7 @@ from labelaudit._count import (
     estimate_noise,
     num_label_issues,
 )
+from labelaudit._crossval import cross_val_pred_probs
 from labelaudit._filter import find_label_issues, rank_label_issues
 from labelaudit._probability import mislabeled_probability
 from labelaudit._rank import label_quality_scores
@@ -24,10 +27,14 @@ from labelaudit.exceptions import (
     LabelauditWarning,
 )
 
+if TYPE_CHECKING:
+    from labelaudit._estimator import CleanClassifier
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Audit",
+    "CleanClassifier",
     "FewExamplesWarning",
     "InvalidInputError",
     "LabelauditError",
@@ -37,11 +44,22 @@ __all__ = [
     "audit",
     "confident_joint",
     "confident_thresholds",
+    "cross_val_pred_probs",
     "estimate_noise",
     "find_label_issues",
+    "io",
     "label_quality_scores",
     "mislabeled_probability",
     "noise",
     "num_label_issues",
     "rank_label_issues",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # CleanClassifier subclasses scikit-learn's base classes: load them only when asked.
+    if name == "CleanClassifier":
+        from labelaudit._estimator import CleanClassifier
+
+        return CleanClassifier
+    raise AttributeError(f"module 'labelaudit' has no attribute {name!r}")

@@ -1,0 +1,80 @@
+"""labelaudit.io: tables and embeddings in, a fitting default model out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import labelaudit as la
+from labelaudit.exceptions import InvalidInputError
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    n = 200
+    return pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "city": rng.choice(["oslo", "lima", "pune"], n),
+            "review": [
+                "arrived broken and late, a waste of money" if i % 2 else "works great, love it"
+                for i in range(n)
+            ],
+            "label": np.where(np.arange(n) % 2 == 1, "bad", "good"),
+        }
+    )
+
+
+def test_read_table_from_frame_csv_and_parquet(frame, tmp_path):
+    X, y = la.io.read_table(frame, label_column="label")
+    assert list(X.columns) == ["age", "city", "review"]
+    assert list(y[:2]) == ["good", "bad"]
+    assert "label" in frame.columns  # the input is not modified
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet")
+    for name in ("t.csv", "t.parquet"):
+        X2, y2 = la.io.read_table(tmp_path / name, label_column="label")
+        assert X2.shape == X.shape and (y2 == y).all()
+
+
+def test_read_table_errors(frame, tmp_path):
+    with pytest.raises(InvalidInputError, match="no column 'target'"):
+        la.io.read_table(frame, label_column="target")
+    with pytest.raises(InvalidInputError, match=r"must be \.csv or \.parquet"):
+        la.io.read_table(tmp_path / "t.xlsx", label_column="label")
+    holes = frame.copy()
+    holes.loc[3, "label"] = None
+    with pytest.raises(InvalidInputError, match=r"missing values \(rows \[3\]"):
+        la.io.read_table(holes, label_column="label")
+    with pytest.raises(InvalidInputError, match="no feature columns"):
+        la.io.read_table(frame[["label"]], label_column="label")
+
+
+def test_read_embeddings(tmp_path):
+    np.save(tmp_path / "e.npy", np.ones((5, 3), dtype=np.float32))
+    assert la.io.read_embeddings(tmp_path / "e.npy").shape == (5, 3)
+    np.save(tmp_path / "v.npy", np.ones(5))
+    with pytest.raises(InvalidInputError, match="2-D numeric array"):
+        la.io.read_embeddings(tmp_path / "v.npy")
+    (tmp_path / "bad.npy").write_bytes((tmp_path / "e.npy").read_bytes()[:90])
+    with pytest.raises(InvalidInputError, match="Cannot read"):
+        la.io.read_embeddings(tmp_path / "bad.npy")
+
+
+def test_default_model_per_kind_of_data(frame):
+    X, y = la.io.read_table(frame, label_column="label")
+    assert la.io.text_column(X) == "review"
+    text_model = la.io.default_model(X)
+    assert type(text_model.steps[-1][1]).__name__ == "LogisticRegression"
+    tabular = la.io.default_model(X[["age", "city"]])
+    assert type(tabular.steps[-1][1]).__name__ == "HistGradientBoostingClassifier"
+    embeddings = la.io.default_model(np.zeros((3, 4)))
+    assert type(embeddings.steps[-1][1]).__name__ == "LogisticRegression"
+    X = X.copy()
+    X.loc[0, "review"] = None
+    X.loc[1, "age"] = np.nan
+    probs = la.cross_val_pred_probs(text_model, X, y)
+    assert (probs.argmax(axis=1) == (y == "good").to_numpy()).mean() > 0.95

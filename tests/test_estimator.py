@@ -63,6 +63,18 @@ def test_reweight_uses_the_probability_of_a_right_label(noisy_digits):
         CleanClassifier(KNeighborsClassifier(), handling="reweight").fit(X, noisy)
 
 
+def test_reweight_routes_weights_into_pipelines_and_searches(noisy_digits):
+    X, _, noisy = noisy_digits
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}, cv=2)
+    for final in (pipe, search):
+        clf = CleanClassifier(final, handling="reweight", cv=3, random_state=0)
+        assert clf.fit(X[:500], noisy[:500]).score(X[:500], noisy[:500]) > 0.5
+    knn_pipe = make_pipeline(StandardScaler(), KNeighborsClassifier())
+    with pytest.raises(ValueError, match="accepts sample_weight"):
+        CleanClassifier(knn_pipe, handling="reweight", cv=3).fit(X[:300], noisy[:300])
+
+
 def test_string_labels_a_separate_detector_and_a_pipeline(noisy_digits):
     X, _, noisy = noisy_digits
     names = np.array([f"digit {d}" for d in range(10)])[noisy]

@@ -27,6 +27,17 @@ from labelaudit.exceptions import FewExamplesWarning, LabelauditWarning
 Handling = Literal["drop", "reweight"]
 
 
+def weight_keyword(estimator: Any) -> str | None:
+    """The fit keyword that passes sample weights to ``estimator``, or None: plain
+    ``sample_weight``, or routed to the last step of a Pipeline (also inside a search)."""
+    inner = getattr(estimator, "estimator", estimator)  # GridSearchCV and the like
+    steps = getattr(inner, "steps", None)
+    if steps is not None:
+        name, last = steps[-1]
+        return f"{name}__sample_weight" if has_fit_parameter(last, "sample_weight") else None
+    return "sample_weight" if has_fit_parameter(estimator, "sample_weight") else None
+
+
 def as_input(X: Any) -> Any:
     """DataFrames and 1-D text pass through (pipelines select columns or vectorize text);
     anything else becomes a 2-D array or a CSR matrix, so folds can select its rows."""
@@ -179,12 +190,13 @@ class CleanClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _fit_final(self, X: Any, y: Any, codes: np.ndarray[Any, Any]) -> Any:
         estimator = self._final_estimator()
         if self.handling == "reweight":
-            if not has_fit_parameter(estimator, "sample_weight"):
+            keyword = weight_keyword(estimator)
+            if keyword is None:
                 raise ValueError(
                     f"handling='reweight' needs an estimator whose fit accepts sample_weight; "
                     f"{type(estimator).__name__} does not. Use handling='drop'."
                 )
-            return estimator.fit(X, y, sample_weight=1.0 - self.p_mislabeled_)
+            return estimator.fit(X, y, **{keyword: 1.0 - self.p_mislabeled_})
         keep = ~self.label_issues_
         # never drop a class entirely: keep its least suspicious examples
         for k in np.flatnonzero(np.bincount(codes[keep], minlength=self.classes_.size) == 0):

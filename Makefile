@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/quickstart.py
+	$(VENV)/bin/labelaudit demo --out demo-output --force
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -54,6 +54,8 @@ class Audit:
         The scattered-noise rate the systematic test compares against.
     power : float
         The fitted sharpness of the posterior (see :func:`mislabeled_probability`).
+    threshold : float
+        The ``p_mislabeled`` at or above which an example is flagged.
     """
 
     issues: pd.DataFrame
@@ -63,6 +65,7 @@ class Audit:
     noise: NoiseEstimate
     background_rate: float
     power: float
+    threshold: float
 
     @property
     def n_issues(self) -> int:
@@ -325,4 +328,5 @@ def audit(
         noise=noise,
         background_rate=pairs.background,
         power=fit.power,
+        threshold=cut,
     )

@@ -1,0 +1,140 @@
+"""File input and output of the command line: reading labels and probabilities, writing
+the report and tables. Errors are InvalidInputError with one clear line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labelaudit._results import import_pandas
+from labelaudit.exceptions import InvalidInputError
+
+#: The files an audit folder holds.
+OUTPUTS = ("report.html", "issues.csv", "issues.parquet", "summary.json")
+
+
+def check_out_dir(out: Path, force: bool) -> None:
+    """Refuse to overwrite an earlier audit's files unless ``force``."""
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(f"--out {out} is a file; give a folder.")
+    clashes = [name for name in (*OUTPUTS, "pred_probs.npy") if (out / name).exists()]
+    if clashes and not force:
+        raise InvalidInputError(
+            f"{out} already holds {', '.join(clashes)}; pass --force to overwrite or choose "
+            "another --out."
+        )
+
+
+def _read_frame(path: Path) -> Any:
+    pd = import_pandas()
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InvalidInputError(f"No such file: {path}")
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    raise InvalidInputError(f"{path}: expected a .npy, .csv or .parquet file.")
+
+
+def _read_npy(path: Path) -> np.ndarray[Any, Any]:
+    try:
+        arr: np.ndarray[Any, Any] = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise InvalidInputError(f"No such file: {path}") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise InvalidInputError(f"{path} is not a readable .npy array ({exc}).") from None
+    return arr
+
+
+def load_labels(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
+    """Integer codes and, for string labels, the class names (sorted)."""
+    if path.suffix.lower() == ".npy":
+        values = _read_npy(path)
+    else:
+        frame = _read_frame(path)
+        column = "label" if "label" in frame.columns else None
+        if column is None and frame.shape[1] != 1:
+            raise InvalidInputError(
+                f"{path}: expected one column (or a column named 'label'); got "
+                f"{list(frame.columns)}."
+            )
+        values = frame[column or frame.columns[0]].to_numpy()
+    if values.ndim != 1:
+        raise InvalidInputError(f"{path}: labels must be 1-D; got shape {values.shape}.")
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64), None
+    if (
+        values.dtype.kind == "f"
+        and np.all(np.isfinite(values))
+        and np.all(values == np.round(values))
+    ):
+        return values.astype(np.int64), None
+    names, codes = np.unique(values.astype(str), return_inverse=True)
+    return codes.astype(np.int64), [str(n) for n in names]
+
+
+def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:
+    """An (N, K) float array from .npy, or from the numeric columns of a table."""
+    if path.suffix.lower() == ".npy":
+        probs = _read_npy(path)
+    else:
+        frame = _read_frame(path)
+        numeric = frame.select_dtypes("number")
+        if numeric.shape[1] != frame.shape[1]:
+            bad = [c for c in frame.columns if c not in numeric.columns]
+            raise InvalidInputError(f"{path}: every column must be a probability; not {bad}.")
+        probs = numeric.to_numpy()
+    if probs.ndim != 2 or probs.dtype.kind != "f":
+        raise InvalidInputError(
+            f"{path}: pred_probs must be a 2-D float array (N x K); got shape {probs.shape} "
+            f"and dtype {probs.dtype}."
+        )
+    return probs
+
+
+def parse_class_names(value: str | None, k: int) -> list[str] | None:
+    """Names from a comma-separated list or a file with one name per line."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_file():
+        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    else:
+        names = [name.strip() for name in value.split(",")]
+    if len(names) != k:
+        raise InvalidInputError(f"--class-names gives {len(names)} names for {k} classes.")
+    return names
+
+
+def load_table_inputs(table: Path, label_column: str) -> tuple[Any, list[str], Any, Any]:
+    """Codes, class names, features and the default model of a feature table."""
+    from labelaudit.io import default_model, read_table
+
+    X, y = read_table(table, label_column=label_column)
+    names, codes = np.unique(y.astype(str).to_numpy(), return_inverse=True)
+    return codes.astype(np.int64), [str(n) for n in names], X, default_model(X)
+
+
+def write_outputs(
+    result: Any,
+    out: Path,
+    report: str,
+    summary: dict[str, Any],
+    pred_probs: np.ndarray[Any, Any] | None = None,
+) -> list[Path]:
+    """Write the report, the issue table (CSV and Parquet) and the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in OUTPUTS]
+    paths[0].write_text(report, encoding="utf-8")
+    table = result.issues.rename_axis("example")
+    table.to_csv(paths[1])
+    table.to_parquet(paths[2])
+    paths[3].write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    if pred_probs is not None:
+        np.save(out / "pred_probs.npy", pred_probs)
+        paths.append(out / "pred_probs.npy")
+    return paths

@@ -1,0 +1,113 @@
+"""The report's figures, drawn by matplotlib (Agg) and embedded as base64 PNG."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def figure_uri(fig: Any) -> str:
+    """A ``data:`` URI of the figure as PNG; the figure is closed."""
+    plt = _pyplot()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def image_uri(image: np.ndarray[Any, Any]) -> str:
+    """A small grayscale or RGB image (H, W[, 3]) as a PNG ``data:`` URI."""
+    from matplotlib.image import imsave
+
+    buf = io.BytesIO()
+    imsave(buf, np.asarray(image, dtype=np.float64), cmap="gray_r", format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def noise_heatmap(rates: np.ndarray[Any, Any], names: list[str], systematic: Any) -> str:
+    """P(given | true) with the diagonal greyed out and systematic cells outlined."""
+    plt = _pyplot()
+    k = len(names)
+    size = min(12.0, 2.0 + 0.45 * k)
+    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    off = np.where(np.eye(k, dtype=bool), np.nan, rates)
+    vmax = max(0.02, float(np.nanmax(off)) if k > 1 else 0.02)
+    im = ax.imshow(off, cmap="Reds", vmin=0.0, vmax=vmax)
+    ax.imshow(np.where(np.eye(k, dtype=bool), 1.0, np.nan), cmap="Greys", vmin=0, vmax=4)
+    fig.colorbar(im, ax=ax, label="P(given label | true label)", shrink=0.8)
+    if k <= 30:
+        ax.set_xticks(range(k), names, rotation=90)
+        ax.set_yticks(range(k), names)
+        for t in range(k):
+            for g in range(k):
+                if t != g and rates[t, g] >= 0.005:
+                    color = "white" if rates[t, g] > 0.6 * vmax else "black"
+                    ax.text(
+                        g,
+                        t,
+                        f"{rates[t, g]:.0%}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color=color,
+                    )
+    for t, g in zip(*np.nonzero(systematic), strict=True):
+        ax.add_patch(plt.Rectangle((g - 0.5, t - 0.5), 1, 1, fill=False, ec="navy", lw=2))
+    ax.set_xlabel("given label")
+    ax.set_ylabel("true label (estimated)")
+    ax.set_title("Label noise: off-diagonal rates (systematic pairs outlined)")
+    return figure_uri(fig)
+
+
+def distributions(p_mislabeled: np.ndarray[Any, Any], scores: np.ndarray[Any, Any]) -> str:
+    """Histograms of p_mislabeled and of the quality scores."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    axes[0].hist(p_mislabeled, bins=40, range=(0, 1), color="#b33", log=True)
+    axes[0].set_xlabel("p_mislabeled")
+    axes[0].set_ylabel("examples (log scale)")
+    axes[1].hist(scores, bins=40, range=(0, 1), color="#357", log=True)
+    axes[1].set_xlabel("quality score (self-confidence)")
+    fig.suptitle("Distributions")
+    return figure_uri(fig)
+
+
+def reliability(p_mislabeled: np.ndarray[Any, Any], is_error: np.ndarray[Any, Any]) -> str:
+    """Observed error rate per bin of p_mislabeled, against the diagonal."""
+    plt = _pyplot()
+    bins = np.minimum((p_mislabeled * 10).astype(int), 9)
+    centers, observed, sizes = [], [], []
+    for b in range(10):
+        inside = bins == b
+        if inside.any():
+            centers.append(float(p_mislabeled[inside].mean()))
+            observed.append(float(is_error[inside].mean()))
+            sizes.append(int(inside.sum()))
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfect calibration")
+    ax.scatter(
+        centers,
+        observed,
+        s=[20 + 80 * np.log10(1 + s) for s in sizes],
+        color="#b33",
+        label="bins (size ~ log count)",
+    )
+    ax.set_xlabel("mean p_mislabeled in bin")
+    ax.set_ylabel("share of true label errors")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Reliability (ground truth known)")
+    return figure_uri(fig)

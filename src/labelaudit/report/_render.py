@@ -1,0 +1,143 @@
+"""render(audit) -> str: the report as one HTML document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from labelaudit.report import _plots
+
+if TYPE_CHECKING:
+    from labelaudit._audit import Audit
+
+#: At most this many class pairs are listed (all non-clean ones first).
+MAX_PAIRS = 60
+#: At most this many classes are listed (the worst error rates first).
+MAX_CLASSES = 100
+#: Text shown per example is cut to this many characters.
+MAX_TEXT = 300
+
+
+def _template() -> Any:
+    from jinja2 import Environment, FunctionLoader, select_autoescape
+
+    folder = resources.files("labelaudit.report") / "templates"
+    env = Environment(
+        loader=FunctionLoader(lambda name: (folder / name).read_text(encoding="utf-8")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    return env.get_template("report.html.j2"), (folder / "report.css").read_text("utf-8")
+
+
+def _rate_matrix(audit: Audit) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    pairs = audit.class_pairs
+    k = len(audit.classes)
+    rates = np.zeros((k, k))
+    systematic = np.zeros((k, k), dtype=bool)
+    t = pairs["true_label"].cat.codes.to_numpy()
+    g = pairs["given_label"].cat.codes.to_numpy()
+    rates[t, g] = pairs["rate"].to_numpy()
+    systematic[t, g] = (pairs["verdict"] == "systematic").to_numpy()
+    np.fill_diagonal(rates, 1.0 - rates.sum(axis=1))
+    return rates, systematic
+
+
+def _top_issues(
+    audit: Audit, top: int, images: Any, texts: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    issues = audit.issues
+    flagged = issues[issues["is_issue"]].sort_values("p_mislabeled", ascending=False, kind="stable")
+    rows = []
+    for index, row in flagged.head(top).iterrows():
+        item = {key: row[key] for key in row.index}
+        item["given_label"], item["suggested_label"] = (
+            str(row["given_label"]),
+            str(row["suggested_label"]),
+        )
+        item["kind"], item["index"] = str(row["kind"]), int(index)
+        if images is not None:
+            item["image"] = _plots.image_uri(images[int(index)])
+        if texts is not None:
+            item["text"] = str(texts[int(index)])[:MAX_TEXT]
+        rows.append(item)
+    return rows
+
+
+def render(
+    audit: Audit,
+    *,
+    title: str = "labelaudit report",
+    metadata: Mapping[str, Any] | None = None,
+    images: Any = None,
+    texts: Sequence[str] | None = None,
+    true_labels: Any = None,
+    top: int = 50,
+) -> str:
+    """The audit as one self-contained HTML document (no network needed to view it).
+
+    Parameters
+    ----------
+    audit : Audit
+        The result of :func:`labelaudit.audit`.
+    title : str
+        Page title.
+    metadata : mapping, optional
+        Key/value pairs listed at the end (inputs, model, folds, seeds...).
+    images : array of shape (n_samples, H, W) or (n_samples, H, W, 3), optional
+        Thumbnails shown next to the top issues.
+    texts : sequence of str, optional
+        Text of each example, shown next to the top issues.
+    true_labels : array-like of shape (n_samples,), optional
+        Known true labels (as class positions): adds a reliability plot of p_mislabeled.
+    top : int
+        How many top issues to list.
+
+    Returns
+    -------
+    str
+        The HTML. Every string from the data (class names, reasons, texts, metadata) is
+        escaped.
+    """
+    from labelaudit import __version__
+
+    template, css = _template()
+    pairs = audit.class_pairs
+    shown = pairs[pairs["verdict"] != "clean"].head(MAX_PAIRS)
+    rates, systematic = _rate_matrix(audit)
+    issues = audit.issues
+    p = issues["p_mislabeled"].to_numpy()
+    reliability = None
+    if true_labels is not None:
+        given = issues["given_label"].cat.codes.to_numpy()
+        reliability = _plots.reliability(p, given != np.asarray(true_labels))
+    classes = audit.classes.sort_values("error_rate", ascending=False, kind="stable")
+    return str(
+        template.render(
+            title=title,
+            css=css,
+            version=__version__,
+            n_examples=len(issues),
+            n_classes=len(audit.classes),
+            health=audit.health,
+            expected_errors=audit.expected_errors,
+            n_issues=audit.n_issues,
+            threshold=audit.threshold,
+            background_rate=audit.background_rate,
+            systematic=list(pairs[pairs["verdict"] == "systematic"].itertuples()),
+            heatmap=_plots.noise_heatmap(
+                rates, [str(c) for c in audit.classes["class_name"]], systematic
+            ),
+            pairs=list(shown.itertuples()),
+            pairs_hidden=len(pairs) - len(shown),
+            classes=list(classes.head(MAX_CLASSES).itertuples()),
+            distributions=_plots.distributions(p, issues["quality_score"].to_numpy()),
+            reliability=reliability,
+            issues=_top_issues(audit, top, images, texts),
+            has_images=images is not None,
+            has_texts=texts is not None,
+            metadata=[(str(k), str(v)) for k, v in (metadata or {}).items()],
+        )
+    )

@@ -1,0 +1,71 @@
+"""render(audit): one self-contained, escaped HTML document with the key sections."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import labelaudit as la
+from labelaudit.report import render
+
+EVIL = "<script>alert('x')</script>"
+
+
+@pytest.fixture(scope="module")
+def audit():
+    rng = np.random.default_rng(0)
+    true = np.repeat([0, 1, 2], 100)
+    probs = np.full((300, 3), 0.05)
+    probs[np.arange(300), true] = 0.9
+    labels = true.copy()
+    labels[:20] = 1
+    labels[150] = 2
+    names = ["cat", EVIL, "dog & co"]
+    return la.audit(labels, probs, class_names=names), true, rng
+
+
+def test_sections_and_embedded_plots(audit):
+    result, true, _ = audit
+    html = render(result, true_labels=true, metadata={"model": "LogisticRegression"})
+    for section in (
+        "health",
+        "noise-matrix",
+        "class-pairs",
+        "classes",
+        "distributions",
+        "top-issues",
+        "metadata",
+    ):
+        assert f'id="{section}"' in html
+    images = re.findall(r'<img[^>]*src="([^"]+)"', html)
+    assert len(images) == 3  # heatmap, distributions, reliability
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert len(re.findall(r'<img[^>]*src="', render(result))) == 2
+
+
+def test_nothing_is_fetched_from_the_network(audit):
+    html = render(audit[0])
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_every_user_string_is_escaped(audit):
+    result, _, _ = audit
+    html = render(
+        result,
+        title=EVIL,
+        metadata={EVIL: EVIL},
+        texts=[EVIL] * len(result.issues),
+    )
+    assert EVIL not in html
+    assert "&lt;script&gt;" in html
+    assert "dog &amp; co" in html
+
+
+def test_thumbnails_and_texts_for_the_top_issues(audit):
+    result, _, rng = audit
+    images = rng.random((300, 8, 8))
+    html = render(result, images=images, texts=[f"text {i}" for i in range(300)], top=5)
+    assert len(re.findall(r'class="thumb"', html)) == 5
+    assert "text 150" in html or "text 0" in html

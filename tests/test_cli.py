@@ -1,0 +1,226 @@
+"""The labelaudit command through typer's test runner: outputs, exit codes, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from labelaudit.cli import app
+
+pd = pytest.importorskip("pandas")
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+def one_error_line(result):
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = invoke("demo", "--out", out, "--top", 3)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.fixture
+def npy_inputs(tmp_path):
+    rng = np.random.default_rng(0)
+    true = np.repeat([0, 1, 2], 100)
+    probs = np.full((300, 3), 0.05)
+    probs[np.arange(300), true] = 0.9
+    labels = true.copy()
+    labels[:20] = 1
+    np.save(tmp_path / "labels.npy", labels)
+    np.save(tmp_path / "probs.npy", probs)
+    return tmp_path, labels, probs, rng
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["audit"], ["export"]])
+def test_help_everywhere(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_demo_prints_the_summary_and_writes_everything(demo_dir):
+    out, output = demo_dir
+    assert "Label health" in output
+    assert "1 labeled 7" in output
+    assert "Injected" in output and "flagged" in output
+    for name in ("report.html", "issues.csv", "issues.parquet", "summary.json"):
+        assert (out / name).stat().st_size > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["systematic_pairs"][0]["true_label"] == "1"
+    assert summary["systematic_pairs"][0]["given_label"] == "7"
+    issues = pd.read_csv(out / "issues.csv")
+    assert len(issues) == 1797
+
+
+def test_outputs_are_not_overwritten_without_force(demo_dir):
+    out, _ = demo_dir
+    assert "--force" in one_error_line(invoke("demo", "--out", out))
+
+
+def test_audit_from_npy_files(npy_inputs):
+    d, *_ = npy_inputs
+    out = d / "out"
+    result = invoke(
+        "audit",
+        "--labels",
+        d / "labels.npy",
+        "--pred-probs",
+        d / "probs.npy",
+        "--class-names",
+        "ant,bee,cat",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_examples"] == 300 and summary["n_issues"] == 20
+    assert summary["systematic_pairs"][0]["given_label"] == "bee"
+    issues = pd.read_parquet(out / "issues.parquet")
+    assert issues["is_issue"].sum() == 20
+    assert "ant" in (out / "report.html").read_text()
+
+
+def test_fail_under_sets_exit_code_1(npy_inputs):
+    d, *_ = npy_inputs
+    args = ["audit", "--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"]
+    assert invoke(*args, "--out", d / "a", "--fail-under", 0.99).exit_code == 1
+    assert invoke(*args, "--out", d / "b", "--fail-under", 0.5).exit_code == 0
+
+
+def test_audit_from_csv_and_parquet_with_string_labels(npy_inputs):
+    d, labels, probs, _ = npy_inputs
+    names = np.array(["ant", "bee", "cat"])[labels]
+    pd.DataFrame({"label": names}).to_csv(d / "labels.csv", index=False)
+    pd.DataFrame(probs, columns=["p_ant", "p_bee", "p_cat"]).to_parquet(d / "probs.parquet")
+    result = invoke(
+        "audit",
+        "--labels",
+        d / "labels.csv",
+        "--pred-probs",
+        d / "probs.parquet",
+        "--out",
+        d / "o",
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        json.loads((d / "o" / "summary.json").read_text())["systematic_pairs"][0]["given_label"]
+        == "bee"
+    )
+
+
+def test_audit_from_a_feature_table(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    y = rng.integers(0, 3, n)
+    frame = pd.DataFrame({"x1": rng.normal(size=n) + 3 * y, "x2": rng.normal(size=n)})
+    frame["kind"] = np.array(["a", "b", "c"])[y]
+    frame.loc[:9, "kind"] = "c"
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = invoke(
+        "audit",
+        "--table",
+        tmp_path / "t.csv",
+        "--label-column",
+        "kind",
+        "--out",
+        tmp_path / "o",
+        "--folds",
+        3,
+    )
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "o" / "pred_probs.npy").shape == (n, 3)
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("truncated", "not a readable .npy"),
+        ("mismatched", "same length"),
+        ("bad_columns", "every column must be a probability"),
+        ("missing", "No such file"),
+        ("names", "--class-names gives 2 names for 3 classes"),
+        ("engine", "--engine must be auto or numpy"),
+        ("no_inputs", "Give --labels and --pred-probs"),
+        ("no_label_column", "--table needs --label-column"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(npy_inputs, setup, message):
+    d, labels, probs, _ = npy_inputs
+    lab, pp = d / "labels.npy", d / "probs.npy"
+    extra: list = []
+    if setup == "truncated":
+        (d / "cut.npy").write_bytes(pp.read_bytes()[:200])
+        pp = d / "cut.npy"
+    elif setup == "mismatched":
+        np.save(d / "short.npy", labels[:-1])
+        lab = d / "short.npy"
+    elif setup == "bad_columns":
+        frame = pd.DataFrame(probs, columns=list("abc"))
+        frame["note"] = "x"
+        frame.to_csv(d / "p.csv", index=False)
+        pp = d / "p.csv"
+    elif setup == "missing":
+        pp = d / "nope.npy"
+    elif setup == "names":
+        extra = ["--class-names", "a,b"]
+    elif setup == "engine":
+        extra = ["--engine", "dask"]
+    args = ["audit", "--labels", lab, "--pred-probs", pp, "--out", d / "o", *extra]
+    if setup == "no_inputs":
+        args = ["audit", "--out", d / "o"]
+    if setup == "no_label_column":
+        args = ["audit", "--table", d / "t.csv", "--out", d / "o"]
+    assert message in one_error_line(invoke(*args))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "label-studio"])
+def test_export_queue_most_likely_errors_first(demo_dir, fmt, tmp_path):
+    out, _ = demo_dir
+    target = tmp_path / f"queue.{fmt}"
+    result = invoke("export", out, "--format", fmt, "--out", target)
+    assert result.exit_code == 0, result.output
+    if fmt == "csv":
+        queue = pd.read_csv(target)
+        p = queue["p_mislabeled"].to_numpy()
+    elif fmt == "jsonl":
+        rows = [json.loads(line) for line in target.read_text().splitlines()]
+        p = np.array([r["p_mislabeled"] for r in rows])
+        assert set(rows[0]) == {
+            "example",
+            "given_label",
+            "suggested_label",
+            "p_mislabeled",
+            "kind",
+            "reason",
+        }
+    else:
+        tasks = json.loads(target.read_text())
+        p = np.array([t["predictions"][0]["score"] for t in tasks])
+        choice = tasks[0]["predictions"][0]["result"][0]["value"]["choices"][0]
+        assert choice != tasks[0]["data"]["given_label"]
+    assert len(p) > 50 and (np.diff(p) <= 0).all()
+    assert "--force" in one_error_line(invoke("export", out, "--format", fmt, "--out", target))
+
+
+def test_export_errors(tmp_path):
+    assert "no issues.parquet" in one_error_line(invoke("export", tmp_path))
+    assert "--format must be one of" in one_error_line(
+        invoke("export", tmp_path, "--format", "xml")
+    )

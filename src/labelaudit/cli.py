@@ -134,7 +134,7 @@ def demo(
         f"Injected {demo_run.n_injected} errors ({demo_run.n_systematic} ones labeled 7, "
         f"{demo_run.n_injected - demo_run.n_systematic} random slips); flagged {found} of "
         f"them ({found / demo_run.n_injected:.0%}); {demo_run.result.n_issues - found} "
-        "other flags (mostly the model's own mistakes on hard digits)."
+        "other flags are right labels that the model confidently disagrees with."
     ]
     print_summary(demo_run.result, top, extra)
     written = write_outputs(demo_run.result, out, demo_run.report, demo_run.summary)

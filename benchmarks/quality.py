@@ -27,6 +27,9 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 import labelaudit as la
 
+#: cleanlab's defaults, labelaudit's defaults, and labelaudit's posterior method
+#: (flags: p_mislabeled >= 0.5; scores: p_mislabeled; count: its sum).
+LIBS = ("cleanlab", "labelaudit", "labelaudit posterior")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
@@ -37,7 +40,12 @@ def detection(labels: np.ndarray, probs: Any, is_error: np.ndarray, lib: str) ->
     ensemble = isinstance(probs, list)
     # find_label_issues takes one model: an ensemble is filtered on its mean pred_probs.
     single = np.mean(probs, axis=0) if ensemble else probs
-    if lib == "labelaudit":
+    if lib == "labelaudit posterior":
+        p = la.mislabeled_probability(labels, single)
+        scores = -p
+        flags = p >= 0.5
+        est = est_cal = la.num_label_issues(labels, single, method="posterior")
+    elif lib == "labelaudit":
         scores = la.label_quality_scores(labels, probs)
         flags = la.find_label_issues(labels, single)
         est = la.num_label_issues(labels, single)
@@ -74,11 +82,12 @@ def scoped_auc(
     """AUROC among the human-checked examples only."""
     from cleanlab import rank
 
-    scores = (
-        la.label_quality_scores(labels, probs)
-        if lib == "labelaudit"
-        else rank.get_label_quality_scores(labels, probs)
-    )
+    if lib == "labelaudit posterior":
+        scores = -la.mislabeled_probability(labels, probs)
+    elif lib == "labelaudit":
+        scores = la.label_quality_scores(labels, probs)
+    else:
+        scores = rank.get_label_quality_scores(labels, probs)
     return float(roc_auc_score(is_error[keep], -scores[keep]))
 
 
@@ -95,7 +104,7 @@ def real_rows(data_dir: Path) -> list[dict[str, Any]]:
             cases = [(name, p) for name, p in zip(names, d["pred_probs_all"], strict=True)]
             cases.append(("ensemble", list(d["pred_probs_all"])))
         for model, probs in cases:
-            for lib in ("cleanlab", "labelaudit"):
+            for lib in LIBS:
                 row = {"data": path.stem, "model": model, "lib": lib}
                 row.update(detection(labels, probs, is_error, lib))
                 if "is_candidate" in d.files:
@@ -109,7 +118,7 @@ def real_rows(data_dir: Path) -> list[dict[str, Any]]:
 def synthetic_rows(seeds: int) -> list[dict[str, Any]]:
     rows = []
     for case in noisy_cases(seeds):
-        for lib in ("cleanlab", "labelaudit"):
+        for lib in LIBS:
             row = {"data": case.data, "model": case.setting, "seed": case.seed, "lib": lib}
             is_error = case.labels != case.true_labels
             row.update(detection(case.labels, case.pred_probs, is_error, lib))

@@ -239,3 +239,16 @@ def test_verdict_precision_and_recall_on_planted_pairs():
         )
     assert tp / (tp + fp) >= 0.9
     assert tp / (tp + fn) >= 0.9
+
+
+def test_posterior_method_of_find_and_count_matches_the_audit():
+    labels, probs, _ = confused_data(seed=6, n_per_class=100)
+    p = la.mislabeled_probability(labels, probs)
+    flags = la.find_label_issues(labels, probs, method="posterior")
+    np.testing.assert_array_equal(flags, p >= 0.5)
+    np.testing.assert_array_equal(flags, la.audit(labels, probs).issues["is_issue"])
+    assert la.num_label_issues(labels, probs, method="posterior") == round(p.sum())
+    ranked = la.rank_label_issues(labels, probs, method="posterior")
+    assert sorted(ranked.tolist()) == np.flatnonzero(flags).tolist()
+    with pytest.raises(InvalidInputError, match="frac_noise works only"):
+        la.find_label_issues(labels, probs, method="posterior", frac_noise=0.5)

@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import labelaudit as la
 import labelaudit.engines._inmemory
-from labelaudit._filter import FILTER_METHODS as FILTERS
+from labelaudit._filter import CLEANLAB_METHODS as FILTERS
 from labelaudit.core.joint import confident_counts
 from labelaudit.core.scores import SCORERS
 from labelaudit.core.thresholds import class_thresholds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labelaudit._probability import probability_of
 from labelaudit._results import NoiseEstimate
 from labelaudit._typing import CountMethod, FloatArray, IntArray, LabelsLike, ProbsLike
 from labelaudit._validation import check_inputs, check_option
@@ -12,7 +13,7 @@ from labelaudit.core.joint import TINY
 from labelaudit.core.latent import estimate_latent
 from labelaudit.engines._inmemory import Extent, Prepared, joint_of, prepare, without_label_wins
 
-COUNT_METHODS = ("off_diagonal", "off_diagonal_calibrated")
+COUNT_METHODS = ("off_diagonal", "off_diagonal_calibrated", "posterior")
 
 
 def prepared(
@@ -155,6 +156,9 @@ def estimate_noise(
 
 def count_issues(prep: Prepared, method: str) -> int:
     """:func:`num_label_issues` on prepared inputs."""
+    if method == "posterior":
+        p = probability_of(prep.labels, prep.probs, prep.n_classes, checked=True)
+        return int(np.rint(p.sum()))
     counted = joint_of(prep)
     if method == "off_diagonal":
         return int(np.count_nonzero(without_label_wins(prep, counted.off_diagonal)))
@@ -178,11 +182,12 @@ def num_label_issues(
         Given labels, integers in ``[0, n_classes)``.
     pred_probs : array-like of shape (n_samples, n_classes)
         Out-of-sample predicted probabilities.
-    method : {"off_diagonal", "off_diagonal_calibrated"}, default="off_diagonal"
+    method : {"off_diagonal", "off_diagonal_calibrated", "posterior"}, default="off_diagonal"
         ``off_diagonal`` counts the examples off the diagonal of the confident joint
         (less those whose label is the model's argmax), the number flagged by
         ``find_label_issues(method="confident_learning")``. ``off_diagonal_calibrated``
-        is N times the off-diagonal mass of the calibrated joint.
+        is N times the off-diagonal mass of the calibrated joint. ``posterior``: the sum of
+        :func:`mislabeled_probability`, rounded (see ``docs/diagnosis.md``).
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
 
@@ -201,4 +206,5 @@ def num_label_issues(
     1
     """
     method = check_option("method", method, COUNT_METHODS)
-    return count_issues(prepared(labels, pred_probs, n_classes), method)
+    extent: Extent = "check" if method == "posterior" else "joint"
+    return count_issues(prepared(labels, pred_probs, n_classes, extent), method)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._count import count_issues
+from labelaudit._probability import probability_of
 from labelaudit._typing import (
     BoolArray,
     FilterMethod,
@@ -21,6 +22,7 @@ from labelaudit.core import prune
 from labelaudit.core.joint import calibrate
 from labelaudit.core.scores import SCORERS
 from labelaudit.engines._inmemory import (
+    Extent,
     Prepared,
     argmax_differs,
     joint_of,
@@ -38,13 +40,15 @@ LOW_SCORE_METHODS = {
     "low_self_confidence": "self_confidence",
     "low_normalized_margin": "normalized_margin",
 }
-FILTER_METHODS = (
+#: The methods cleanlab has too (same names, equal results).
+CLEANLAB_METHODS = (
     *PRUNE_METHODS,
     "confident_learning",
     "predicted_neq_given",
     "low_self_confidence",
     "low_normalized_margin",
 )
+FILTER_METHODS = (*CLEANLAB_METHODS, "posterior")
 
 
 def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
@@ -78,6 +82,9 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
 
 
 def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
+    if method == "posterior":
+        p = probability_of(prep.labels, prep.probs, prep.n_classes, checked=True)
+        return np.asarray(p >= 0.5)
     if method in LOW_SCORE_METHODS:
         return lowest(prep, LOW_SCORE_METHODS[method], count_issues(prep, "off_diagonal"))
     if method in PRUNE_METHODS:
@@ -132,8 +139,10 @@ def find_label_issues(
         intersection of the two. ``confident_learning``: the off-diagonal examples of the
         confident joint. ``predicted_neq_given``: argmax differs from the label.
         ``low_self_confidence`` / ``low_normalized_margin``: the ``num_label_issues``
-        examples with the lowest such score. Except for the ``low_*`` methods, an example
-        whose label is the argmax (with a 1e-6 head start) is never flagged.
+        examples with the lowest such score. ``posterior``: the examples whose
+        :func:`mislabeled_probability` is at least 0.5 (more likely wrong than right).
+        Except for the ``low_*`` and ``posterior`` methods, an example whose label is the
+        argmax (with a 1e-6 head start) is never flagged.
     frac_noise : float in (0, 1], default=1.0
         Flag only this fraction of each estimated noise cell (pruning methods only).
     num_to_remove_per_class : array-like of shape (n_classes,), optional
@@ -170,7 +179,8 @@ def find_label_issues(
         "num_to_remove_per_class": _check_removal(num_to_remove_per_class, k, method),
         "min_examples_per_class": check_count("min_examples_per_class", min_examples_per_class),
     }
-    return _filter(prepare(labs, probs, k), method, options)
+    extent: Extent = "check" if method == "posterior" else "joint"
+    return _filter(prepare(labs, probs, k, extent), method, options)
 
 
 _DEFAULT_OPTIONS = {"frac_noise": 1.0, "num_to_remove_per_class": None, "min_examples_per_class": 1}
@@ -215,7 +225,8 @@ def rank_label_issues(
     method = check_option("method", method, FILTER_METHODS)
     rank_by = check_option("rank_by", rank_by, SCORERS)
     labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    flagged = np.flatnonzero(_filter(prepare(labs, probs, k), method, _DEFAULT_OPTIONS))
+    extent: Extent = "check" if method == "posterior" else "joint"
+    flagged = np.flatnonzero(_filter(prepare(labs, probs, k, extent), method, _DEFAULT_OPTIONS))
     # Scores in pred_probs' own precision and NumPy's default sort: ties come out in
     # cleanlab's order.
     scores = subset_scores(labs, probs, flagged, rank_by)

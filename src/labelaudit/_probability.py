@@ -23,9 +23,12 @@ class FittedPosterior:
     channel: FloatArray
 
 
-def fit_posterior(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> FittedPosterior:
-    """Check pred_probs' rows, then fit the sharpness and the channel (two more passes)."""
-    prepare(labels, pred_probs, n_classes, "check")
+def fit_posterior(
+    labels: IntArray, pred_probs: FloatArray, n_classes: int, *, checked: bool = False
+) -> FittedPosterior:
+    """Check pred_probs' rows (unless ``checked``), then fit the sharpness and the channel."""
+    if not checked:
+        prepare(labels, pred_probs, n_classes, "check")
     power = core_posterior.fit_power(labels, pred_probs, n_classes)
     noise = core_posterior.sharpened_channel(labels, pred_probs, n_classes, power)
     return FittedPosterior(labels, pred_probs, n_classes, power, noise)
@@ -66,7 +69,14 @@ def mislabeled_probability(
     >>> int(p.argmax()), bool(p[3] > 0.5), bool(p[[0, 1, 2]].max() < 0.1)
     (3, True, True)
     """
-    fit = fit_posterior(*check_inputs(labels, pred_probs, n_classes))
+    return probability_of(*check_inputs(labels, pred_probs, n_classes))
+
+
+def probability_of(
+    labels: IntArray, pred_probs: FloatArray, n_classes: int, *, checked: bool = False
+) -> FloatArray:
+    """:func:`mislabeled_probability` on validated inputs."""
+    fit = fit_posterior(labels, pred_probs, n_classes, checked=checked)
     out: FloatArray = core_posterior.mislabeled_probability(
         fit.labels, fit.pred_probs, fit.power, fit.channel
     )

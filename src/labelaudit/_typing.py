@@ -15,13 +15,14 @@ FilterMethod: TypeAlias = Literal[
     "predicted_neq_given",
     "low_self_confidence",
     "low_normalized_margin",
+    "posterior",
 ]
 ScoreMethod: TypeAlias = Literal[
     "self_confidence",
     "normalized_margin",
     "confidence_weighted_entropy",
 ]
-CountMethod: TypeAlias = Literal["off_diagonal", "off_diagonal_calibrated"]
+CountMethod: TypeAlias = Literal["off_diagonal", "off_diagonal_calibrated", "posterior"]
 
 FloatArray: TypeAlias = npt.NDArray[np.floating[Any]]
 IntArray: TypeAlias = npt.NDArray[np.int64]

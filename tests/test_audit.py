@@ -252,3 +252,13 @@ def test_posterior_method_of_find_and_count_matches_the_audit():
     assert sorted(ranked.tolist()) == np.flatnonzero(flags).tolist()
     with pytest.raises(InvalidInputError, match="frac_noise works only"):
         la.find_label_issues(labels, probs, method="posterior", frac_noise=0.5)
+
+
+def test_ranked_issues_break_ties_by_quality_score(result):
+    ranked = result[0].ranked_issues()
+    assert ranked["is_issue"].all() and len(ranked) == result[0].n_issues
+    p = ranked["p_mislabeled"].to_numpy()
+    q = ranked["quality_score"].to_numpy()
+    assert (np.diff(p) <= 0).all()
+    ties = np.diff(p) == 0
+    assert (np.diff(q)[ties] >= 0).all()

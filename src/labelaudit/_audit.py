@@ -72,10 +72,28 @@ class Audit:
         """Number of flagged examples."""
         return int(self.issues["is_issue"].sum())
 
+    def ranked_issues(self) -> pd.DataFrame:
+        """The flagged rows of :attr:`issues`, most likely wrong first (ties, common at
+        ``p_mislabeled`` = 1, broken by the lower quality score, then by position)."""
+        return rank_flagged(self.issues)
+
     @property
     def expected_errors(self) -> float:
         """Estimated number of wrong labels: the sum of ``p_mislabeled``."""
         return float(self.issues["p_mislabeled"].sum())
+
+
+def rank_flagged(issues: pd.DataFrame) -> pd.DataFrame:
+    """Flagged rows by decreasing ``p_mislabeled``, then increasing ``quality_score``."""
+    flagged = issues[issues["is_issue"].astype(bool)]
+    order = np.lexsort(
+        (
+            np.arange(len(flagged)),
+            flagged["quality_score"].to_numpy(),
+            -flagged["p_mislabeled"].to_numpy(),
+        )
+    )
+    return flagged.iloc[order]
 
 
 def check_class_names(class_names: Any, k: int) -> list[str]:

@@ -2,7 +2,7 @@
 
 The queue holds the flagged examples, most likely wrong first: reviewing an example with
 ``p_mislabeled = p`` fixes ``p`` errors on average, so this order fixes the most errors
-per review.
+per review (ties, common at p = 1, go to the lower quality score).
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ def read_queue(audit_dir: Path) -> Any:
     missing = [c for c in [*COLUMNS[1:], "is_issue"] if c not in table.columns]
     if missing:
         raise InvalidInputError(f"{audit_dir}: the issue table lacks the columns {missing}.")
-    table = table.rename_axis("example").reset_index()
-    flagged = table[table["is_issue"].astype(bool)]
-    return flagged.sort_values("p_mislabeled", ascending=False, kind="stable")[COLUMNS]
+    from labelaudit._audit import rank_flagged
+
+    if "quality_score" not in table.columns:
+        raise InvalidInputError(f"{audit_dir}: the issue table lacks the column quality_score.")
+    return rank_flagged(table.rename_axis("example").reset_index())[COLUMNS]
 
 
 def to_csv(queue: Any, path: Path) -> None:

@@ -95,13 +95,12 @@ def print_summary(result: Any, top: int, extra: list[str] | None = None) -> None
             )
     else:
         out_console.print("No systematic confusion: the errors are individual slips.")
-    issues = result.issues
-    individual = issues[issues["kind"] != "none"].sort_values("p_mislabeled", ascending=False)
-    if top and len(individual):
-        table = Table(title=f"Top {min(top, len(individual))} issues")
+    ranked = result.ranked_issues()
+    if top and len(ranked):
+        table = Table(title=f"Top {min(top, len(ranked))} issues")
         for column in ("#", "given", "suggested", "p_mislabeled", "kind", "reason"):
             table.add_column(column, overflow="fold")
-        for index, row in individual.head(top).iterrows():
+        for index, row in ranked.head(top).iterrows():
             table.add_row(
                 str(index),
                 str(row["given_label"]),

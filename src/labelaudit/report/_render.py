@@ -48,8 +48,7 @@ def _rate_matrix(audit: Audit) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, An
 def _top_issues(
     audit: Audit, top: int, images: Any, texts: Sequence[str] | None
 ) -> list[dict[str, Any]]:
-    issues = audit.issues
-    flagged = issues[issues["is_issue"]].sort_values("p_mislabeled", ascending=False, kind="stable")
+    flagged = audit.ranked_issues()
     rows = []
     for index, row in flagged.head(top).iterrows():
         item = {key: row[key] for key in row.index}

@@ -38,16 +38,21 @@ def base_datasets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         datasets[f"make_classification K={k}"] = make_classification(
             n_samples=3000, n_features=20, n_informative=12, n_classes=k, random_state=0
         )
-    datasets["make_classification K=10 separable"] = make_classification(
-        n_samples=3000,
+    datasets["make_classification K=10 separable"] = separable(3000, random_state=0)
+    return datasets
+
+
+def separable(n_samples: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """make_classification with one well-separated cluster per class (K = 10)."""
+    return make_classification(
+        n_samples=n_samples,
         n_features=20,
         n_informative=15,
         n_classes=10,
         n_clusters_per_class=1,
         class_sep=2.0,
-        random_state=0,
+        random_state=random_state,
     )
-    return datasets
 
 
 def cv_pred_probs(X: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _synthetic import cv_pred_probs, noisy_cases
-from sklearn.datasets import load_digits, make_classification
+from _synthetic import cv_pred_probs, noisy_cases, separable
+from sklearn.datasets import load_digits
 
 import labelaudit as la
 
@@ -195,18 +195,7 @@ def verdict_rows(seeds: int) -> list[dict[str, Any]]:
         tp = fp = fn = 0
         for seed in range(seeds):
             rng = np.random.default_rng(seed)
-            if data == "digits":
-                X, y = digits
-            else:
-                X, y = make_classification(
-                    n_samples=5000,
-                    n_features=20,
-                    n_informative=15,
-                    n_classes=10,
-                    n_clusters_per_class=1,
-                    class_sep=2.0,
-                    random_state=seed,
-                )
+            X, y = digits if data == "digits" else separable(5000, random_state=seed)
             rates, strong = planted_noise(rng, 10)
             labels = la.noise.make_noisy_labels(y, rates.T, random_state=seed)
             pairs = la.audit(labels, cv_pred_probs(X, labels)).class_pairs

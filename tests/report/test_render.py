@@ -10,6 +10,8 @@ import pytest
 import labelaudit as la
 from labelaudit.report import render
 
+from . import SECTIONS
+
 EVIL = "<script>alert('x')</script>"
 
 
@@ -29,15 +31,7 @@ def audit():
 def test_sections_and_embedded_plots(audit):
     result, true, _ = audit
     html = render(result, true_labels=true, metadata={"model": "LogisticRegression"})
-    for section in (
-        "health",
-        "noise-matrix",
-        "class-pairs",
-        "classes",
-        "distributions",
-        "top-issues",
-        "metadata",
-    ):
+    for section in SECTIONS:
         assert f'id="{section}"' in html
     images = re.findall(r'<img[^>]*src="([^"]+)"', html)
     assert len(images) == 3  # heatmap, distributions, reliability

@@ -11,6 +11,7 @@ import labelaudit.noise
 
 def test_all_is_pinned_and_sorted():
     assert labelaudit.__all__ == [
+        "AnnotatorAudit",
         "Audit",
         "CleanClassifier",
         "FewExamplesWarning",
@@ -19,6 +20,7 @@ def test_all_is_pinned_and_sorted():
         "LabelauditWarning",
         "NoiseEstimate",
         "__version__",
+        "analyze_annotators",
         "audit",
         "confident_joint",
         "confident_thresholds",
@@ -32,7 +34,12 @@ def test_all_is_pinned_and_sorted():
         "num_label_issues",
         "rank_label_issues",
     ]
-    assert labelaudit.noise.__all__ == ["generate_noise_matrix", "make_noisy_labels"]
+    assert labelaudit.noise.__all__ == [
+        "Crowd",
+        "generate_noise_matrix",
+        "make_noisy_labels",
+        "simulate_crowd",
+    ]
     for name in labelaudit.__all__:
         assert hasattr(labelaudit, name)
 

@@ -8,6 +8,7 @@ then ranking and pruning of likely label errors. Importing this package loads Nu
 from typing import TYPE_CHECKING
 
 from labelaudit import io, noise
+from labelaudit._annotators import AnnotatorAudit, analyze_annotators
 from labelaudit._audit import Audit, audit
 from labelaudit._count import (
     confident_joint,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnnotatorAudit",
     "Audit",
     "CleanClassifier",
     "FewExamplesWarning",
@@ -41,6 +43,7 @@ __all__ = [
     "LabelauditWarning",
     "NoiseEstimate",
     "__version__",
+    "analyze_annotators",
     "audit",
     "confident_joint",
     "confident_thresholds",

@@ -1,0 +1,258 @@
+"""Public: consensus labels, annotator quality and spammers, from several annotators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from labelaudit._results import import_pandas
+from labelaudit._typing import FloatArray, IntArray
+from labelaudit._validation import as_pred_probs, check_fraction, check_option
+from labelaudit.core import crowd
+from labelaudit.core.verdict import wilson
+from labelaudit.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+AnnotatorMethod = Literal["auto", "majority", "dawid_skene", "model"]
+METHODS = ("auto", "majority", "dawid_skene", "model")
+#: A confusion (true k labeled l by one annotator) worth naming: at least this rate...
+CONFUSION_RATE = 0.3
+#: ...and at least this many expected examples.
+CONFUSION_COUNT = 3.0
+
+
+@dataclass(frozen=True)
+class AnnotatorAudit:
+    """The result of :func:`analyze_annotators`.
+
+    Attributes
+    ----------
+    consensus : pandas.DataFrame
+        Indexed by item: ``label`` (the consensus class), ``p_correct`` (its posterior
+        probability), ``n_annotations``, ``agreement`` (share of the item's annotators who
+        gave the consensus label).
+    annotators : pandas.DataFrame
+        Indexed by annotator: ``accuracy`` (expected, against the consensus posterior) with
+        its 95% interval ``accuracy_low``, ``accuracy_high``; ``n_labels``; ``chance`` (the
+        accuracy of labels independent of the truth with the same label frequencies);
+        ``kappa`` = (accuracy - chance) / (1 - chance); ``is_spammer`` (kappa below
+        ``spammer_kappa``); ``confusions`` (the pairs this annotator mixes up, e.g.
+        ``"cat->dog 40%"``).
+    method : str
+        The method used.
+    model_weight : float
+        Weight of ``log(pred_probs)`` in the item priors (method "model"), else 0.
+    """
+
+    consensus: pd.DataFrame
+    annotators: pd.DataFrame
+    method: str
+    model_weight: float
+    _confusion: FloatArray
+    _class_names: list[str]
+
+    def confusion(self, annotator: Any) -> pd.DataFrame:
+        """One annotator's noise matrix: rows = true class, columns = label given,
+        entries P(label | true)."""
+        pd = import_pandas()
+        names = list(self.annotators.index)
+        if annotator not in names:
+            raise InvalidInputError(f"Unknown annotator {annotator!r}; known: {names[:10]}...")
+        matrix = self._confusion[names.index(annotator)]
+        return pd.DataFrame(matrix, index=self._class_names, columns=self._class_names)
+
+
+@dataclass(frozen=True)
+class _Long:
+    item: IntArray
+    annotator: IntArray
+    label: IntArray
+    n_items: int
+    annotator_names: list[Any]
+    item_index: Any
+
+
+def _from_wide(values: np.ndarray[Any, Any], columns: list[Any], index: Any) -> _Long:
+    if values.ndim != 2:
+        raise InvalidInputError(
+            f"Wide annotations must be 2-D (items x annotators). Got shape {values.shape}."
+        )
+    as_float = values.astype(np.float64)
+    present = np.isfinite(as_float) & (as_float >= 0)
+    if np.any(present & (as_float != np.round(as_float))):
+        raise InvalidInputError("Annotations must be integer class labels (or NaN / -1).")
+    item, annotator = np.nonzero(present)
+    label = as_float[item, annotator].astype(np.int64)
+    return _Long(item, annotator, label, values.shape[0], columns, index)
+
+
+def _from_long(frame: Any) -> _Long:
+    pd = import_pandas()
+    frame = frame.dropna(subset=["label"])
+    items = pd.Index(pd.unique(frame["item"]))
+    annotators = pd.Index(pd.unique(frame["annotator"]))
+    labels = frame["label"].to_numpy()
+    if labels.dtype.kind not in "iuf" or np.any(labels != np.round(labels)) or np.any(labels < 0):
+        raise InvalidInputError("The 'label' column must hold integer class labels >= 0.")
+    return _Long(
+        items.get_indexer(frame["item"]),
+        annotators.get_indexer(frame["annotator"]),
+        labels.astype(np.int64),
+        len(items),
+        list(annotators),
+        items,
+    )
+
+
+def as_long(annotations: Any) -> _Long:
+    """Accept a wide N x M table (array or DataFrame) or a long (item, annotator, label)."""
+    if hasattr(annotations, "columns"):
+        if {"item", "annotator", "label"} <= set(annotations.columns):
+            return _from_long(annotations)
+        return _from_wide(
+            annotations.to_numpy(dtype=np.float64), list(annotations.columns), annotations.index
+        )
+    values = np.asarray(annotations)
+    if values.dtype.kind not in "iuf":
+        raise InvalidInputError(
+            f"annotations must be numbers (class labels, NaN or -1 when missing). Got dtype "
+            f"{values.dtype}; encode string labels first."
+        )
+    return _from_wide(values, list(range(values.shape[1] if values.ndim == 2 else 0)), None)
+
+
+def _confusion_text(confusion: FloatArray, truth: FloatArray, names: list[str]) -> str:
+    """The pairs true k -> l with a high rate and enough expected examples."""
+    off = confusion * (1 - np.eye(confusion.shape[0]))
+    hits = np.argwhere((off >= CONFUSION_RATE) & (truth[:, None] * off >= CONFUSION_COUNT))
+    return ", ".join(f"{names[k]}->{names[j]} {off[k, j]:.0%}" for k, j in hits)
+
+
+def analyze_annotators(
+    annotations: Any,
+    *,
+    pred_probs: Any = None,
+    method: AnnotatorMethod = "auto",
+    n_classes: int | None = None,
+    class_names: list[str] | None = None,
+    spammer_kappa: float = 0.2,
+) -> AnnotatorAudit:
+    """Consensus labels, annotator accuracy and spammers from several annotators' labels.
+
+    Parameters
+    ----------
+    annotations : array or DataFrame
+        Wide: N items x M annotators, class labels with NaN or -1 where an annotator did
+        not label an item (DataFrame columns name the annotators). Long: a DataFrame with
+        columns ``item``, ``annotator``, ``label``.
+    pred_probs : array of shape (N, K), optional
+        A model's out-of-sample probabilities per item (wide input order, or the order of
+        first appearance of items in long input).
+    method : {"auto", "majority", "dawid_skene", "model"}, default="auto"
+        ``majority``: vote shares. ``dawid_skene``: EM over per-annotator confusion
+        matrices. ``model``: Dawid-Skene with each item's prior multiplied by
+        ``pred_probs ** w``, w chosen so that the model and the other labels best predict
+        each held-out label. ``auto``: ``model`` with pred_probs, else ``dawid_skene``.
+    n_classes : int, optional
+        Number of classes (default: from pred_probs, else the largest label + 1).
+    class_names : list of str, optional
+        Names for the confusion tables.
+    spammer_kappa : float in (0, 1], default=0.2
+        An annotator whose kappa (accuracy above chance, scaled) is below this is a
+        spammer: a random clicker and someone who clicks mostly one class both score near
+        0, a systematic confuser who swaps a few classes scores high.
+
+    Returns
+    -------
+    AnnotatorAudit
+    """
+    method = check_option("method", method, METHODS)
+    cut = check_fraction("spammer_kappa", spammer_kappa)
+    long = as_long(annotations)
+    probs = None if pred_probs is None else as_pred_probs(pred_probs).astype(np.float64)
+    if probs is not None and probs.shape[0] != long.n_items:
+        raise InvalidInputError(
+            f"pred_probs has {probs.shape[0]} rows for {long.n_items} annotated items."
+        )
+    k = n_classes or (probs.shape[1] if probs is not None else int(long.label.max()) + 1)
+    if long.label.size == 0 or long.label.max() >= k:
+        raise InvalidInputError(f"Labels must be in [0, {k}) and at least one must be given.")
+    if method == "auto":
+        method = "model" if probs is not None else "dawid_skene"
+    if method == "model" and probs is None:
+        raise InvalidInputError("method='model' needs pred_probs.")
+    n_annotators = len(long.annotator_names)
+    args = (long.item, long.annotator, long.label)
+    weight = 0.0
+    if method == "majority":
+        posterior = crowd.majority_posterior(
+            crowd.vote_counts(long.item, long.label, long.n_items, k)
+        )
+        confusion = crowd.confusions(*args, posterior, n_annotators)
+    else:
+        log_probs = None
+        if method == "model":
+            assert probs is not None
+            log_probs = np.log(np.maximum(probs / probs.sum(axis=1, keepdims=True), 1e-12))
+            weight = crowd.fit_model_weight(*args, long.n_items, n_annotators, log_probs)
+            log_probs = weight * log_probs
+        posterior, confusion = crowd.dawid_skene(*args, long.n_items, n_annotators, k, log_probs)
+    names = class_names or [str(c) for c in range(k)]
+    return AnnotatorAudit(
+        consensus=_consensus_frame(long, posterior, k),
+        annotators=_annotator_frame(long, posterior, confusion, names, cut),
+        method=method,
+        model_weight=weight,
+        _confusion=confusion,
+        _class_names=names,
+    )
+
+
+def _consensus_frame(long: _Long, posterior: FloatArray, k: int) -> Any:
+    pd = import_pandas()
+    label = posterior.argmax(axis=1)
+    n_annotations = np.bincount(long.item, minlength=long.n_items)
+    agree = np.bincount(
+        long.item, weights=(long.label == label[long.item]).astype(float), minlength=long.n_items
+    )
+    return pd.DataFrame(
+        {
+            "label": label,
+            "p_correct": posterior.max(axis=1),
+            "n_annotations": n_annotations,
+            "agreement": agree / np.maximum(n_annotations, 1),
+        },
+        index=long.item_index,
+    )
+
+
+def _annotator_frame(
+    long: _Long, posterior: FloatArray, confusion: FloatArray, names: list[str], cut: float
+) -> Any:
+    pd = import_pandas()
+    stats = crowd.annotator_stats(
+        long.item, long.annotator, long.label, posterior, len(long.annotator_names)
+    )
+    low, high = wilson(stats["accuracy"] * stats["n_labels"], stats["n_labels"])
+    truth = np.zeros((len(long.annotator_names), posterior.shape[1]))
+    np.add.at(truth, long.annotator, posterior[long.item])
+    return pd.DataFrame(
+        {
+            "accuracy": stats["accuracy"],
+            "accuracy_low": low,
+            "accuracy_high": high,
+            "n_labels": stats["n_labels"].astype(np.int64),
+            "chance": stats["chance"],
+            "kappa": stats["kappa"],
+            "is_spammer": stats["kappa"] < cut,
+            "confusions": [
+                _confusion_text(confusion[m], truth[m], names)
+                for m in range(len(long.annotator_names))
+            ],
+        },
+        index=pd.Index(long.annotator_names, name="annotator"),
+    )

@@ -1,0 +1,111 @@
+"""analyze_annotators: consensus, annotator quality, spammers, input forms and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import labelaudit as la
+from labelaudit.exceptions import InvalidInputError
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.fixture(scope="module")
+def crowd():
+    true = np.random.default_rng(0).integers(0, 6, 900)
+    return true, la.noise.simulate_crowd(true, labels_per_item=3, random_state=1)
+
+
+@pytest.fixture(scope="module")
+def result(crowd):
+    return la.analyze_annotators(crowd[1].labels)
+
+
+def test_consensus_beats_the_majority_vote(crowd, result):
+    true, sim = crowd
+    consensus = result.consensus
+    assert list(consensus.columns) == ["label", "p_correct", "n_annotations", "agreement"]
+    majority = la.analyze_annotators(sim.labels, method="majority").consensus["label"]
+    ds_acc = (consensus["label"].to_numpy() == true).mean()
+    assert ds_acc > (majority.to_numpy() == true).mean()
+    # p_correct ranks: right consensus labels get more than wrong ones (its calibration is
+    # a known gap: Dawid-Skene is over-confident, see docs/annotators.md)
+    right = consensus["label"].to_numpy() == true
+    assert consensus["p_correct"][right].mean() > consensus["p_correct"][~right].mean() + 0.05
+    assert (consensus["n_annotations"] == 3).all()
+
+
+def test_spammers_are_found_and_confusers_spared(crowd, result):
+    _, sim = crowd
+    annotators = result.annotators
+    kinds = np.array(sim.kinds)
+    np.testing.assert_array_equal(annotators["is_spammer"], np.isin(kinds, ["random", "one_class"]))
+    confusers = annotators[kinds == "confuser"]
+    assert all(text.count("->") >= 2 for text in confusers["confusions"])
+    good = annotators[kinds == "good"]
+    error = np.abs(good["accuracy"].to_numpy() - sim.accuracy[kinds == "good"])
+    assert error.mean() < 0.07 and error.max() < 0.2
+    assert (annotators["accuracy_low"] <= annotators["accuracy"]).all()
+    assert (annotators["accuracy"] <= annotators["accuracy_high"]).all()
+
+
+def test_confusion_of_one_annotator(result):
+    matrix = result.confusion(0)
+    assert matrix.shape == (6, 6)
+    assert_allclose(matrix.sum(axis=1), 1.0)
+    with pytest.raises(InvalidInputError, match="Unknown annotator"):
+        result.confusion("nobody")
+
+
+def test_a_model_helps_and_its_weight_is_fitted(crowd, result):
+    true, sim = crowd
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(true.size, 6))
+    logits[np.arange(true.size), true] += 3
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assisted = la.analyze_annotators(sim.labels, pred_probs=probs)
+    assert assisted.method == "model" and assisted.model_weight > 0
+    acc = (assisted.consensus["label"].to_numpy() == true).mean()
+    assert acc > (result.consensus["label"].to_numpy() == true).mean()
+
+
+def test_long_and_wide_dataframes_agree(crowd, result):
+    _, sim = crowd
+    wide = pd.DataFrame(
+        np.where(sim.labels >= 0, sim.labels, np.nan),
+        columns=[f"w{j}" for j in range(sim.labels.shape[1])],
+    )
+    from_wide = la.analyze_annotators(wide)
+    assert list(from_wide.annotators.index[:2]) == ["w0", "w1"]
+    items, annotators = np.nonzero(sim.labels >= 0)
+    long = pd.DataFrame(
+        {"item": items, "annotator": annotators, "label": sim.labels[items, annotators]}
+    )
+    from_long = la.analyze_annotators(long)
+    assert_allclose(
+        from_long.consensus["p_correct"].to_numpy(),
+        result.consensus["p_correct"].to_numpy(),
+        atol=1e-9,
+    )
+    assert_allclose(
+        from_wide.annotators["kappa"].to_numpy(), result.annotators["kappa"].to_numpy(), atol=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"annotations": np.array([["a", "b"]])}, "encode string labels"),
+        ({"annotations": np.array([[0.5, 1]])}, "integer class labels"),
+        ({"annotations": np.array([0, 1, 2])}, "must be 2-D"),
+        ({"annotations": np.array([[0, 1]]), "method": "model"}, "needs pred_probs"),
+        ({"annotations": np.array([[0, 1]]), "method": "vote"}, "'method' parameter"),
+        ({"annotations": np.array([[0, 5]]), "n_classes": 3}, r"Labels must be in \[0, 3\)"),
+        ({"annotations": np.array([[0, 1]]), "pred_probs": np.full((2, 2), 0.5)}, "2 rows for 1"),
+    ],
+)
+def test_bad_inputs(kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        la.analyze_annotators(**kwargs)

@@ -13,13 +13,16 @@ import numpy as np
 
 from labelaudit._typing import FloatArray, IntArray
 
-#: Pseudo-counts added to each row of a confusion matrix in the M-step, spread evenly over
-#: its K cells: keeps rows with few labels finite and stops EM from trusting an annotator's
-#: few labels too much. Measured on simulated crowds (K = 6 and 10, 2-3 labels per item):
-#: 0.01 per cell plus 1 on the diagonal gave p_correct 0.93-0.96 where the consensus was
-#: right 80-82% of the time; 2 per row gives 0.75-0.92 against 0.68-0.83 and finds the same
-#: spammers; 4 per row breaks down at 2 labels per item and K = 10.
-ROW_PSEUDO_COUNT = 2.0
+#: Prior of each annotator's confusion rows in the M-step: POOLED_STRENGTH pseudo-counts
+#: shaped like the crowd's pooled confusion (what a typical annotator does) plus
+#: ROW_PSEUDO_COUNT spread evenly over the K cells. Annotators with few labels borrow from
+#: the crowd instead of looking perfect or random. Measured on simulated crowds (K = 10,
+#: 3 seeds): at 300 items x 2 labels (about 20 labels per annotator) spammer F1 0.43 -> 0.67
+#: and accuracy error 0.41 -> 0.15 against a uniform prior of 2 per row; the same at 3+
+#: labels per item. A uniform 0.01 per cell (plus 1 on the diagonal) made p_correct 0.93-0.96
+#: where the consensus was right 80-82% of the time.
+POOLED_STRENGTH = 2.0
+ROW_PSEUDO_COUNT = 0.5
 MAX_ITER = 100
 TOLERANCE = 1e-7
 
@@ -41,11 +44,15 @@ def majority_posterior(counts: FloatArray) -> FloatArray:
 def confusions(
     item: IntArray, annotator: IntArray, label: IntArray, posterior: FloatArray, n_annotators: int
 ) -> FloatArray:
-    """M-step: smoothed ``P(label l | true k)`` per annotator from the soft truth."""
+    """M-step: ``P(label l | true k)`` per annotator from the soft truth, with the prior of
+    :data:`POOLED_STRENGTH` and :data:`ROW_PSEUDO_COUNT`."""
     k = posterior.shape[1]
     by_label = np.zeros((n_annotators, k, k))  # [annotator, label given, true class]
     np.add.at(by_label, (annotator, label), posterior[item])
-    counts = by_label.transpose(0, 2, 1) + ROW_PSEUDO_COUNT / k
+    counts = by_label.transpose(0, 2, 1)
+    pooled = counts.sum(axis=0) + 1.0 / k
+    pooled /= pooled.sum(axis=1, keepdims=True)
+    counts = counts + POOLED_STRENGTH * pooled + ROW_PSEUDO_COUNT / k
     out: FloatArray = counts / counts.sum(axis=2, keepdims=True)
     return out
 

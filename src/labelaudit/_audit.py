@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from labelaudit._count import estimate_noise
+from labelaudit._count import noise_of, prepared
 from labelaudit._probability import FittedPosterior, fit_posterior
-from labelaudit._rank import label_quality_scores
 from labelaudit._results import NoiseEstimate, import_pandas
 from labelaudit._typing import BoolArray, FloatArray, IntArray, LabelsLike, ProbsLike
 from labelaudit._validation import check_fraction, check_inputs
 from labelaudit.core import posterior as core_posterior
+from labelaudit.core.scores import SCORERS
 from labelaudit.core.verdict import PairStats, pair_stats
 from labelaudit.exceptions import InvalidInputError
 
@@ -322,18 +322,18 @@ def audit(
         None if background_rate is None else check_fraction("background_rate", background_rate)
     )
     level = check_fraction("alpha", alpha)
-    fit = fit_posterior(labs, probs, k)
+    noise = noise_of(prepared(labs, probs, k))  # also checks pred_probs' rows
+    fit = fit_posterior(labs, probs, k, checked=True)
     summary = core_posterior.summarize(labs, probs, fit.power, fit.channel)
     pairs = pair_stats(summary.expected_joint, rate, background, level)
     flagged = summary.p_mislabeled >= cut
-    noise = estimate_noise(labs, probs, n_classes=k)
     ctx = _Context(
         fit=fit,
         summary=summary,
         pairs=pairs,
         names=names,
         thresholds=np.asarray(noise.thresholds, dtype=np.float64),
-        scores=label_quality_scores(labs, probs),
+        scores=np.asarray(SCORERS["self_confidence"](labs, probs), dtype=np.float64),
         flagged=flagged,
         suggested=np.where(flagged, summary.alternative, labs),
         kinds=_kinds(pairs, summary, labs, flagged),

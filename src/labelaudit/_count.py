@@ -140,7 +140,11 @@ def estimate_noise(
     >>> est.noise_matrix.sum(axis=0)
     array([1., 1.])
     """
-    prep = prepared(labels, pred_probs, n_classes)
+    return noise_of(prepared(labels, pred_probs, n_classes))
+
+
+def noise_of(prep: Prepared) -> NoiseEstimate:
+    """:func:`estimate_noise` on prepared inputs."""
     calibrated = core_joint.calibrate(joint_of(prep).joint, prep.counts)
     latent = estimate_latent(calibrated, prep.counts)
     return NoiseEstimate(

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import labelaudit as la
 from labelaudit.cli import app
 
 pd = pytest.importorskip("pandas")
@@ -48,7 +49,7 @@ def npy_inputs(tmp_path):
     return tmp_path, labels, probs, rng
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["audit"], ["export"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["audit"], ["export"], ["annotators"]])
 def test_help_everywhere(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
@@ -223,4 +224,54 @@ def test_export_errors(tmp_path):
     assert "no issues.parquet" in one_error_line(invoke("export", tmp_path))
     assert "--format must be one of" in one_error_line(
         invoke("export", tmp_path, "--format", "xml")
+    )
+
+
+@pytest.fixture(scope="module")
+def crowd_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("crowd")
+    true = np.random.default_rng(0).integers(0, 5, 500)
+    crowd = la.noise.simulate_crowd(true, labels_per_item=3, random_state=0)
+    wide = np.where(crowd.labels >= 0, crowd.labels, np.nan)
+    pd.DataFrame(wide, columns=[f"<b>w{j}</b>" for j in range(wide.shape[1])]).to_csv(
+        d / "wide.csv", index=False
+    )
+    items, people = np.nonzero(crowd.labels >= 0)
+    pd.DataFrame(
+        {"item": items, "annotator": people, "label": crowd.labels[items, people]}
+    ).to_parquet(d / "long.parquet")
+    np.save(d / "wide.npy", crowd.labels)
+    return d, crowd
+
+
+@pytest.mark.parametrize("name", ["wide.csv", "long.parquet", "wide.npy"])
+def test_annotators_command(crowd_files, name, tmp_path):
+    d, crowd = crowd_files
+    out = tmp_path / "ann"
+    result = invoke("annotators", d / name, "--out", out, "--class-names", "a,b,c,d,e")
+    assert result.exit_code == 0, result.output
+    assert "spammers" in result.output
+    summary = json.loads((out / "annotators.json").read_text())
+    assert len(summary["spammers"]) == 6
+    html = (out / "annotators.html").read_text()
+    assert 'id="annotators"' in html and 'id="annotator-confusions"' in html
+    assert "<b>w0</b>" not in html
+    people = pd.read_csv(out / "annotators.csv")
+    assert len(people) == len(crowd.kinds)
+    assert len(pd.read_csv(out / "consensus.csv")) == 500
+    assert "--force" in one_error_line(invoke("annotators", d / name, "--out", out))
+
+
+def test_annotators_command_errors(crowd_files, tmp_path):
+    d, _ = crowd_files
+    bad = pd.DataFrame({"who": ["x", "y"], "what": [1, 2]})
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    assert "needs one numeric column per annotator" in one_error_line(
+        invoke("annotators", tmp_path / "bad.csv", "--out", tmp_path / "o")
+    )
+    assert "--method must be" in one_error_line(
+        invoke("annotators", d / "wide.npy", "--method", "vote", "--out", tmp_path / "o")
+    )
+    assert "needs pred_probs" in one_error_line(
+        invoke("annotators", d / "wide.npy", "--method", "model", "--out", tmp_path / "o")
     )

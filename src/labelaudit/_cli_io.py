@@ -14,13 +14,17 @@ from labelaudit.exceptions import InvalidInputError
 
 #: The files an audit folder holds.
 OUTPUTS = ("report.html", "issues.csv", "issues.parquet", "summary.json")
+#: The files an annotator analysis writes.
+ANNOTATOR_OUTPUTS = ("annotators.html", "consensus.csv", "annotators.csv", "annotators.json")
 
 
-def check_out_dir(out: Path, force: bool) -> None:
-    """Refuse to overwrite an earlier audit's files unless ``force``."""
+def check_out_dir(
+    out: Path, force: bool, names: tuple[str, ...] = (*OUTPUTS, "pred_probs.npy")
+) -> None:
+    """Refuse to overwrite an earlier run's files unless ``force``."""
     if out.exists() and not out.is_dir():
         raise InvalidInputError(f"--out {out} is a file; give a folder.")
-    clashes = [name for name in (*OUTPUTS, "pred_probs.npy") if (out / name).exists()]
+    clashes = [name for name in names if (out / name).exists()]
     if clashes and not force:
         raise InvalidInputError(
             f"{out} already holds {', '.join(clashes)}; pass --force to overwrite or choose "
@@ -96,8 +100,26 @@ def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:
     return probs
 
 
-def parse_class_names(value: str | None, k: int) -> list[str] | None:
-    """Names from a comma-separated list or a file with one name per line."""
+def load_annotations(path: Path) -> Any:
+    """A wide array (.npy) or a wide or long table (.csv / .parquet) of annotations."""
+    if path.suffix.lower() == ".npy":
+        return _read_npy(path)
+    frame = _read_frame(path)
+    if {"item", "annotator", "label"} <= set(frame.columns):
+        return frame
+    numeric = frame.select_dtypes("number")
+    if numeric.shape[1] != frame.shape[1]:
+        bad = [c for c in frame.columns if c not in numeric.columns]
+        raise InvalidInputError(
+            f"{path}: a wide table needs one numeric column per annotator (class labels, empty "
+            f"where missing); not {bad}. A long table needs columns item, annotator, label."
+        )
+    return frame
+
+
+def parse_class_names(value: str | None, k: int | None) -> list[str] | None:
+    """Names from a comma-separated list or a file with one name per line (``k`` names,
+    when ``k`` is given)."""
     if value is None:
         return None
     path = Path(value)
@@ -105,7 +127,7 @@ def parse_class_names(value: str | None, k: int) -> list[str] | None:
         names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
     else:
         names = [name.strip() for name in value.split(",")]
-    if len(names) != k:
+    if k is not None and len(names) != k:
         raise InvalidInputError(f"--class-names gives {len(names)} names for {k} classes.")
     return names
 

@@ -7,6 +7,7 @@ code 2; ``--fail-under`` ends with exit code 1 when the label health is too low.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -236,6 +237,73 @@ def summary_dict(result: Any, metadata: dict[str, Any]) -> dict[str, Any]:
         ],
         "inputs": {k: str(v) for k, v in metadata.items()},
     }
+
+
+@app.command()
+@one_line_errors
+def annotators(
+    annotations: Annotated[
+        Path, typer.Argument(help="Wide .npy/.csv/.parquet (items x annotators) or long table.")
+    ],
+    pred_probs: Annotated[
+        Path | None, typer.Option(help="A model's probabilities per item (.npy/.csv/.parquet).")
+    ] = None,
+    method: Annotated[str, typer.Option(help="auto, majority, dawid_skene or model.")] = "auto",
+    class_names: Annotated[
+        str | None, typer.Option(help="Comma-separated names, or a file with one per line.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the outputs.")] = Path(
+        "labelaudit-annotators"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite existing outputs.")] = False,
+) -> None:
+    """Consensus labels, annotator accuracy, spammers and confusions."""
+    from labelaudit import analyze_annotators
+    from labelaudit._cli_io import ANNOTATOR_OUTPUTS, load_annotations
+    from labelaudit.report import render_annotators
+
+    check_out_dir(out, force, ANNOTATOR_OUTPUTS)
+    probs = None if pred_probs is None else load_pred_probs(pred_probs)
+    table = load_annotations(annotations)
+    names = parse_class_names(class_names, None)
+    if method not in ("auto", "majority", "dawid_skene", "model"):
+        raise UsageError(f"--method must be auto, majority, dawid_skene or model. Got {method!r}.")
+    result = analyze_annotators(
+        table,
+        pred_probs=probs,
+        method=method,  # type: ignore[arg-type]
+        n_classes=None if names is None else len(names),
+        class_names=names,
+    )
+    metadata = {"annotations": str(annotations), "pred_probs": str(pred_probs or "none")}
+    html = render_annotators(result, metadata=metadata)
+    people = result.annotators
+    out_console.print(
+        f"[bold]{len(people)} annotators, {len(result.consensus)} items[/] (method "
+        f"{result.method}): mean p_correct {result.consensus['p_correct'].mean():.1%}; "
+        f"{int(people['is_spammer'].sum())} spammers."
+    )
+    for name, row in people.sort_values("kappa").head(10).iterrows():
+        flag = " SPAMMER" if row["is_spammer"] else ""
+        out_console.print(
+            f"  {name}: accuracy {row['accuracy']:.1%} on {row['n_labels']} labels, kappa "
+            f"{row['kappa']:.2f}{flag} {row['confusions']}",
+            highlight=False,
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "annotators.html").write_text(html, encoding="utf-8")
+    result.consensus.rename_axis("item").to_csv(out / "consensus.csv")
+    people.to_csv(out / "annotators.csv")
+    summary = {
+        "method": result.method,
+        "model_weight": result.model_weight,
+        "n_items": len(result.consensus),
+        "spammers": [str(a) for a in people.index[people["is_spammer"]]],
+        "mean_p_correct": float(result.consensus["p_correct"].mean()),
+    }
+    (out / "annotators.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    written = ", ".join(str(out / name) for name in ANNOTATOR_OUTPUTS)
+    out_console.print(f"Wrote {written}", highlight=False)
 
 
 @app.command()

@@ -63,3 +63,20 @@ def test_thumbnails_and_texts_for_the_top_issues(audit):
     html = render(result, images=images, texts=[f"text {i}" for i in range(300)], top=5)
     assert len(re.findall(r'class="thumb"', html)) == 5
     assert "text 150" in html or "text 0" in html
+
+
+def test_annotator_page_is_escaped_and_has_heatmaps():
+    from labelaudit.report import render_annotators
+
+    true = np.random.default_rng(0).integers(0, 4, 300)
+    crowd = la.noise.simulate_crowd(true, labels_per_item=3, random_state=0)
+    pd = pytest.importorskip("pandas")
+    wide = pd.DataFrame(
+        np.where(crowd.labels >= 0, crowd.labels, np.nan),
+        columns=[f"{EVIL}{j}" for j in range(crowd.labels.shape[1])],
+    )
+    html = render_annotators(la.analyze_annotators(wide), metadata={"file": EVIL})
+    assert EVIL not in html and "&lt;script&gt;" in html
+    assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', html)) == 4
+    for section in ("annotator-summary", "annotators", "annotator-confusions", "metadata"):
+        assert f'id="{section}"' in html

@@ -111,3 +111,33 @@ def reliability(p_mislabeled: np.ndarray[Any, Any], is_error: np.ndarray[Any, An
     ax.legend(loc="upper left", fontsize=8)
     ax.set_title("Reliability (ground truth known)")
     return figure_uri(fig)
+
+
+def confusion_heatmap(matrix: np.ndarray[Any, Any], names: list[str], title: str) -> str:
+    """One annotator's P(label | true) with the cell values written in."""
+    plt = _pyplot()
+    k = len(names)
+    size = min(8.0, 2.0 + 0.35 * k)
+    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    im = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=1.0)
+    fig.colorbar(im, ax=ax, label="P(label given | true label)", shrink=0.8)
+    if k <= 20:
+        ax.set_xticks(range(k), names, rotation=90)
+        ax.set_yticks(range(k), names)
+        for t in range(k):
+            for g in range(k):
+                if matrix[t, g] >= 0.1:
+                    color = "white" if matrix[t, g] > 0.6 else "black"
+                    ax.text(
+                        g,
+                        t,
+                        f"{matrix[t, g]:.0%}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color=color,
+                    )
+    ax.set_xlabel("label given")
+    ax.set_ylabel("true label (consensus)")
+    ax.set_title(title)
+    return figure_uri(fig)

@@ -11,6 +11,7 @@ import numpy as np
 from labelaudit.report import _plots
 
 if TYPE_CHECKING:
+    from labelaudit._annotators import AnnotatorAudit
     from labelaudit._audit import Audit
 
 #: At most this many class pairs are listed (all non-clean ones first).
@@ -21,7 +22,7 @@ MAX_CLASSES = 100
 MAX_TEXT = 300
 
 
-def _template() -> Any:
+def _template(name: str = "report.html.j2") -> Any:
     from jinja2 import Environment, FunctionLoader, select_autoescape
 
     folder = resources.files("labelaudit.report") / "templates"
@@ -29,7 +30,7 @@ def _template() -> Any:
         loader=FunctionLoader(lambda name: (folder / name).read_text(encoding="utf-8")),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
-    return env.get_template("report.html.j2"), (folder / "report.css").read_text("utf-8")
+    return env.get_template(name), (folder / "report.css").read_text("utf-8")
 
 
 def _rate_matrix(audit: Audit) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -137,6 +138,73 @@ def render(
             issues=_top_issues(audit, top, images, texts),
             has_images=images is not None,
             has_texts=texts is not None,
+            metadata=[(str(k), str(v)) for k, v in (metadata or {}).items()],
+        )
+    )
+
+
+#: How many of the lowest-kappa annotators get a confusion heatmap.
+MAX_HEATMAPS = 4
+
+
+def render_annotators(
+    result: AnnotatorAudit,
+    *,
+    title: str = "labelaudit annotators",
+    metadata: Mapping[str, Any] | None = None,
+    spammer_kappa: float = 0.2,
+) -> str:
+    """The annotator analysis as one self-contained HTML document: summary, the annotator
+    table (lowest kappa first) and confusion heatmaps of the worst annotators.
+
+    Parameters
+    ----------
+    result : AnnotatorAudit
+        The result of :func:`labelaudit.analyze_annotators`.
+    title : str
+        Page title.
+    metadata : mapping, optional
+        Key/value pairs listed at the end.
+    spammer_kappa : float
+        The spammer cut used, for the summary.
+
+    Returns
+    -------
+    str
+        The HTML; every string from the data is escaped.
+    """
+    from labelaudit import __version__
+
+    template, css = _template("annotators.html.j2")
+    table = result.annotators.sort_values("kappa", kind="stable")
+    rows = [dict(row._asdict(), name=str(row.Index)) for row in table.itertuples()]
+    heatmaps = [
+        {
+            "name": str(name),
+            "uri": _plots.confusion_heatmap(
+                result.confusion(name).to_numpy(),
+                list(result.confusion(name).columns),
+                f"annotator {name}",
+            ),
+        }
+        for name in table.index[:MAX_HEATMAPS]
+    ]
+    consensus = result.consensus
+    return str(
+        template.render(
+            title=title,
+            css=css,
+            version=__version__,
+            n_items=len(consensus),
+            n_annotators=len(table),
+            method=result.method,
+            mean_p_correct=float(consensus["p_correct"].mean()),
+            mean_agreement=float(consensus["agreement"].mean()),
+            n_spammers=int(table["is_spammer"].sum()),
+            n_confusers=int(((table["confusions"] != "") & ~table["is_spammer"]).sum()),
+            spammer_kappa=spammer_kappa,
+            annotators=rows,
+            heatmaps=heatmaps,
             metadata=[(str(k), str(v)) for k, v in (metadata or {}).items()],
         )
     )

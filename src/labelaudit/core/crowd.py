@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._typing import FloatArray, IntArray
+from labelaudit.core._search import golden_max
 
 #: Prior of each annotator's confusion rows in the M-step: POOLED_STRENGTH pseudo-counts
 #: shaped like the crowd's pooled confusion (what a typical annotator does) plus
@@ -140,20 +141,7 @@ def fit_model_weight(
         post, conf = dawid_skene(item, annotator, label, n_items, n_annotators, k, w * log_probs)
         return held_out_log_likelihood(item, annotator, label, post, conf)
 
-    lo, hi = WEIGHT_RANGE
-    golden = (np.sqrt(5.0) - 1.0) / 2.0
-    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
-    score_a, score_b = score(a), score(b)
-    for _ in range(_WEIGHT_STEPS):
-        if score_a >= score_b:
-            hi, b, score_b = b, a, score_a
-            a = hi - golden * (hi - lo)
-            score_a = score(a)
-        else:
-            lo, a, score_a = a, b, score_b
-            b = lo + golden * (hi - lo)
-            score_b = score(b)
-    return float((lo + hi) / 2.0)
+    return golden_max(score, WEIGHT_RANGE[0], WEIGHT_RANGE[1], _WEIGHT_STEPS)
 
 
 def annotator_stats(

@@ -24,6 +24,7 @@ import numpy as np
 
 from labelaudit._typing import FloatArray, IntArray
 from labelaudit.core._chunks import row_slices
+from labelaudit.core._search import golden_max
 
 #: Probabilities below this are treated as this before taking logs.
 LOG_FLOOR = 1e-30
@@ -130,19 +131,7 @@ def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float
         return mean_log_likelihood(labels, logp, n_classes, float(np.exp(log_power)))
 
     lo, hi = np.log(POWER_RANGE[0]), np.log(POWER_RANGE[1])
-    golden = (np.sqrt(5.0) - 1.0) / 2.0
-    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
-    score_a, score_b = score(a), score(b)
-    for _ in range(_SEARCH_STEPS):
-        if score_a >= score_b:
-            hi, b, score_b = b, a, score_a
-            a = hi - golden * (hi - lo)
-            score_a = score(a)
-        else:
-            lo, a, score_a = a, b, score_b
-            b = lo + golden * (hi - lo)
-            score_b = score(b)
-    return float(np.exp((lo + hi) / 2.0))
+    return float(np.exp(golden_max(score, float(lo), float(hi), _SEARCH_STEPS)))
 
 
 def mislabeled_probability(

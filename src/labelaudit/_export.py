@@ -30,13 +30,11 @@ def read_queue(audit_dir: Path) -> Any:
         raise InvalidInputError(
             f"{audit_dir} holds no issues.parquet or issues.csv; run labelaudit audit first."
         )
-    missing = [c for c in [*COLUMNS[1:], "is_issue"] if c not in table.columns]
+    missing = [c for c in [*COLUMNS[1:], "is_issue", "quality_score"] if c not in table.columns]
     if missing:
         raise InvalidInputError(f"{audit_dir}: the issue table lacks the columns {missing}.")
     from labelaudit._audit import rank_flagged
 
-    if "quality_score" not in table.columns:
-        raise InvalidInputError(f"{audit_dir}: the issue table lacks the column quality_score.")
     return rank_flagged(table.rename_axis("example").reset_index())[COLUMNS]
 
 

@@ -36,6 +36,19 @@ def image_uri(image: np.ndarray[Any, Any]) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def label_cells(
+    ax: Any, matrix: np.ndarray[Any, Any], names: list[str], minimum: float, dark_above: float
+) -> None:
+    """Class names on both axes, and each cell's value (as a percentage) where it is at
+    least ``minimum``, in white on cells darker than ``dark_above``."""
+    k = len(names)
+    ax.set_xticks(range(k), names, rotation=90)
+    ax.set_yticks(range(k), names)
+    for t, g in zip(*np.nonzero(matrix >= minimum), strict=True):
+        color = "white" if matrix[t, g] > dark_above else "black"
+        ax.text(g, t, f"{matrix[t, g]:.0%}", ha="center", va="center", fontsize=7, color=color)
+
+
 def noise_heatmap(rates: np.ndarray[Any, Any], names: list[str], systematic: Any) -> str:
     """P(given | true) with the diagonal greyed out and systematic cells outlined."""
     plt = _pyplot()
@@ -48,21 +61,8 @@ def noise_heatmap(rates: np.ndarray[Any, Any], names: list[str], systematic: Any
     ax.imshow(np.where(np.eye(k, dtype=bool), 1.0, np.nan), cmap="Greys", vmin=0, vmax=4)
     fig.colorbar(im, ax=ax, label="P(given label | true label)", shrink=0.8)
     if k <= 30:
-        ax.set_xticks(range(k), names, rotation=90)
-        ax.set_yticks(range(k), names)
-        for t in range(k):
-            for g in range(k):
-                if t != g and rates[t, g] >= 0.005:
-                    color = "white" if rates[t, g] > 0.6 * vmax else "black"
-                    ax.text(
-                        g,
-                        t,
-                        f"{rates[t, g]:.0%}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color=color,
-                    )
+        off_diagonal = np.where(np.eye(k, dtype=bool), 0.0, rates)
+        label_cells(ax, off_diagonal, names, minimum=0.005, dark_above=0.6 * vmax)
     for t, g in zip(*np.nonzero(systematic), strict=True):
         ax.add_patch(plt.Rectangle((g - 0.5, t - 0.5), 1, 1, fill=False, ec="navy", lw=2))
     ax.set_xlabel("given label")
@@ -122,21 +122,7 @@ def confusion_heatmap(matrix: np.ndarray[Any, Any], names: list[str], title: str
     im = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(im, ax=ax, label="P(label given | true label)", shrink=0.8)
     if k <= 20:
-        ax.set_xticks(range(k), names, rotation=90)
-        ax.set_yticks(range(k), names)
-        for t in range(k):
-            for g in range(k):
-                if matrix[t, g] >= 0.1:
-                    color = "white" if matrix[t, g] > 0.6 else "black"
-                    ax.text(
-                        g,
-                        t,
-                        f"{matrix[t, g]:.0%}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                        color=color,
-                    )
+        label_cells(ax, matrix, names, minimum=0.1, dark_above=0.6)
     ax.set_xlabel("label given")
     ax.set_ylabel("true label (consensus)")
     ax.set_title(title)

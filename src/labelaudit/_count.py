@@ -4,27 +4,45 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelaudit._probability import probability_of
+from labelaudit._inputs import prepare_input
 from labelaudit._results import NoiseEstimate
-from labelaudit._typing import CountMethod, FloatArray, IntArray, LabelsLike, ProbsLike
-from labelaudit._validation import check_inputs, check_option
+from labelaudit._typing import CountMethod, Engine, FloatArray, IntArray, LabelsLike, ProbsLike
+from labelaudit._validation import check_option
 from labelaudit.core import joint as core_joint
 from labelaudit.core.joint import TINY
 from labelaudit.core.latent import estimate_latent
-from labelaudit.engines._inmemory import Extent, Prepared, joint_of, prepare, without_label_wins
+from labelaudit.engines._inmemory import Extent, Prepared, joint_of
+from labelaudit.engines._streaming import StreamPrepared
 
 COUNT_METHODS = ("off_diagonal", "off_diagonal_calibrated", "posterior")
 
 
+#: What the streaming engines collect in their first passes for each counting method.
+COUNT_NEEDS = {
+    "off_diagonal": frozenset({"wins"}),
+    "off_diagonal_calibrated": frozenset(),
+    "posterior": frozenset({"sample"}),
+}
+
+
 def prepared(
-    labels: LabelsLike, pred_probs: ProbsLike, n_classes: int | None, extent: Extent = "joint"
-) -> Prepared:
-    """Validate the inputs and run the first pass over them."""
-    return prepare(*check_inputs(labels, pred_probs, n_classes), extent)
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    n_classes: int | None,
+    extent: Extent = "joint",
+    engine: Engine = "auto",
+    needs: frozenset[str] = frozenset(),
+) -> Prepared | StreamPrepared:
+    """Validate the inputs, choose the engine and run its first pass(es) over them."""
+    return prepare_input(labels, pred_probs, n_classes, engine, extent, needs)
 
 
 def confident_thresholds(
-    labels: LabelsLike, pred_probs: ProbsLike, *, n_classes: int | None = None
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> FloatArray:
     """Per-class confidence thresholds: the mean probability of class k among examples labeled k.
 
@@ -36,6 +54,10 @@ def confident_thresholds(
         Out-of-sample predicted probabilities (for example from cross-validation).
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -50,7 +72,7 @@ def confident_thresholds(
     >>> labelaudit.confident_thresholds(labels, pred_probs)
     array([0.8, 0.6])
     """
-    thresholds = prepared(labels, pred_probs, n_classes, "thresholds").thresholds
+    thresholds = prepared(labels, pred_probs, n_classes, "thresholds", engine).thresholds
     assert thresholds is not None  # computed for extent "thresholds"
     return thresholds.astype(np.float64)
 
@@ -61,6 +83,7 @@ def confident_joint(
     *,
     calibrate: bool = True,
     n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> IntArray:
     """Count examples by given label (rows) and confidently estimated true label (columns).
 
@@ -79,6 +102,10 @@ def confident_joint(
         rounding to integers while keeping the row totals.
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -102,13 +129,17 @@ def confident_joint(
     array([[2, 1],
            [0, 3]])
     """
-    prep = prepared(labels, pred_probs, n_classes)
+    prep = prepared(labels, pred_probs, n_classes, "joint", engine)
     raw = joint_of(prep).joint
     return core_joint.calibrate(raw, prep.counts) if calibrate else raw
 
 
 def estimate_noise(
-    labels: LabelsLike, pred_probs: ProbsLike, *, n_classes: int | None = None
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> NoiseEstimate:
     """Estimate the joint of given and true labels, the noise matrices and the priors.
 
@@ -120,6 +151,10 @@ def estimate_noise(
         Out-of-sample predicted probabilities.
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -140,10 +175,10 @@ def estimate_noise(
     >>> est.noise_matrix.sum(axis=0)
     array([1., 1.])
     """
-    return noise_of(prepared(labels, pred_probs, n_classes))
+    return noise_of(prepared(labels, pred_probs, n_classes, "joint", engine))
 
 
-def noise_of(prep: Prepared) -> NoiseEstimate:
+def noise_of(prep: Prepared | StreamPrepared) -> NoiseEstimate:
     """:func:`estimate_noise` on prepared inputs."""
     calibrated = core_joint.calibrate(joint_of(prep).joint, prep.counts)
     latent = estimate_latent(calibrated, prep.counts)
@@ -158,14 +193,13 @@ def noise_of(prep: Prepared) -> NoiseEstimate:
     )
 
 
-def count_issues(prep: Prepared, method: str) -> int:
+def count_issues(prep: Prepared | StreamPrepared, method: str) -> int:
     """:func:`num_label_issues` on prepared inputs."""
     if method == "posterior":
-        p = probability_of(prep.labels, prep.probs, prep.n_classes, checked=True)
-        return int(np.rint(p.sum()))
+        return int(np.rint(prep.mislabeled_probability().sum()))
     counted = joint_of(prep)
     if method == "off_diagonal":
-        return int(np.count_nonzero(without_label_wins(prep, counted.off_diagonal)))
+        return int(np.count_nonzero(prep.without_label_wins(counted.off_diagonal)))
     calibrated = core_joint.calibrate(counted.joint, prep.counts)
     joint = calibrated / np.clip(float(np.sum(calibrated)), TINY, None)
     return int(np.rint((1.0 - joint.trace()) * prep.labels.shape[0]))
@@ -177,6 +211,7 @@ def num_label_issues(
     *,
     method: CountMethod = "off_diagonal",
     n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> int:
     """Estimate how many examples are mislabeled.
 
@@ -194,6 +229,10 @@ def num_label_issues(
         :func:`mislabeled_probability`, rounded (see ``docs/diagnosis.md``).
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -211,4 +250,6 @@ def num_label_issues(
     """
     method = check_option("method", method, COUNT_METHODS)
     extent: Extent = "check" if method == "posterior" else "joint"
-    return count_issues(prepared(labels, pred_probs, n_classes, extent), method)
+    return count_issues(
+        prepared(labels, pred_probs, n_classes, extent, engine, COUNT_NEEDS[method]), method
+    )

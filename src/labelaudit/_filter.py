@@ -7,31 +7,22 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._count import count_issues
-from labelaudit._probability import probability_of
+from labelaudit._count import count_issues, prepared
 from labelaudit._typing import (
     BoolArray,
+    Engine,
     FilterMethod,
     IntArray,
     LabelsLike,
     ProbsLike,
     ScoreMethod,
 )
-from labelaudit._validation import check_count, check_fraction, check_inputs, check_option
+from labelaudit._validation import check_count, check_fraction, check_option
 from labelaudit.core import prune
 from labelaudit.core.joint import calibrate
 from labelaudit.core.scores import SCORERS
-from labelaudit.engines._inmemory import (
-    Extent,
-    Prepared,
-    argmax_differs,
-    joint_of,
-    lowest,
-    prepare,
-    prune_flags,
-    subset_scores,
-    without_label_wins,
-)
+from labelaudit.engines._inmemory import Extent, Prepared, joint_of
+from labelaudit.engines._streaming import StreamPrepared
 from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
 
 PRUNE_METHODS = ("prune_by_noise_rate", "prune_by_class", "both")
@@ -50,8 +41,26 @@ CLEANLAB_METHODS = (
 )
 FILTER_METHODS = (*CLEANLAB_METHODS, "posterior")
 
+AnyPrepared = Prepared | StreamPrepared
 
-def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
+
+def extent_of(method: str) -> Extent:
+    """How much of the first passes a filter method needs."""
+    return "check" if method in ("posterior", "predicted_neq_given") else "joint"
+
+
+def needs_of(method: str) -> frozenset[str]:
+    """What the streaming engines must collect in their first passes for ``method``."""
+    if method == "posterior":
+        return frozenset({"sample"})
+    if method == "predicted_neq_given":
+        return frozenset({"predicted"})
+    if method in LOW_SCORE_METHODS:
+        return frozenset({"wins", f"low:{LOW_SCORE_METHODS[method]}"})
+    return frozenset({"wins"})
+
+
+def _prune(prep: AnyPrepared, method: str, options: dict[str, Any]) -> BoolArray:
     n_keep = options["min_examples_per_class"]
     small = np.flatnonzero(prep.counts <= n_keep)
     if small.size:
@@ -67,8 +76,7 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
         prune_counts = prune.counts_for_removal(
             prune_counts, prep.counts, options["num_to_remove_per_class"]
         )
-    by_class, by_rate = prune_flags(
-        prep,
+    by_class, by_rate = prep.prune_flags(
         prune_counts,
         n_keep,
         by_class=method != "prune_by_noise_rate",
@@ -81,19 +89,18 @@ def _prune(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
     return by_class & by_rate
 
 
-def _filter(prep: Prepared, method: str, options: dict[str, Any]) -> BoolArray:
+def _filter(prep: AnyPrepared, method: str, options: dict[str, Any]) -> BoolArray:
     if method == "posterior":
-        p = probability_of(prep.labels, prep.probs, prep.n_classes, checked=True)
-        return np.asarray(p >= 0.5)
+        return np.asarray(prep.mislabeled_probability() >= 0.5)
     if method in LOW_SCORE_METHODS:
-        return lowest(prep, LOW_SCORE_METHODS[method], count_issues(prep, "off_diagonal"))
+        return prep.lowest(LOW_SCORE_METHODS[method], count_issues(prep, "off_diagonal"))
     if method in PRUNE_METHODS:
         flags = _prune(prep, method, options)
     elif method == "confident_learning":
         flags = joint_of(prep).off_diagonal
     else:  # predicted_neq_given
-        flags = argmax_differs(prep)
-    return without_label_wins(prep, flags)
+        flags = prep.argmax_differs()
+    return prep.without_label_wins(flags)
 
 
 def _check_removal(value: Any, k: int, method: str) -> IntArray | None:
@@ -122,6 +129,7 @@ def find_label_issues(
     num_to_remove_per_class: Any = None,
     min_examples_per_class: int = 1,
     n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> BoolArray:
     """Flag the examples whose given label is likely wrong.
 
@@ -152,6 +160,10 @@ def find_label_issues(
         fewer is not pruned (a :class:`~labelaudit.exceptions.FewExamplesWarning` says so).
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -168,19 +180,21 @@ def find_label_issues(
     array([False, False,  True, False, False, False])
     """
     method = check_option("method", method, FILTER_METHODS)
-    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
     frac = check_fraction("frac_noise", frac_noise)
     if frac != 1.0 and method not in PRUNE_METHODS:
         raise InvalidInputError(
             f"frac_noise works only with method in {list(PRUNE_METHODS)}. Got method={method!r}."
         )
+    n_keep = check_count("min_examples_per_class", min_examples_per_class)
+    if num_to_remove_per_class is not None and method not in PRUNE_METHODS:
+        _check_removal(num_to_remove_per_class, 0, method)
+    prep = prepared(labels, pred_probs, n_classes, extent_of(method), engine, needs_of(method))
     options = {
         "frac_noise": frac,
-        "num_to_remove_per_class": _check_removal(num_to_remove_per_class, k, method),
-        "min_examples_per_class": check_count("min_examples_per_class", min_examples_per_class),
+        "num_to_remove_per_class": _check_removal(num_to_remove_per_class, prep.n_classes, method),
+        "min_examples_per_class": n_keep,
     }
-    extent: Extent = "check" if method == "posterior" else "joint"
-    return _filter(prepare(labs, probs, k, extent), method, options)
+    return _filter(prep, method, options)
 
 
 _DEFAULT_OPTIONS = {"frac_noise": 1.0, "num_to_remove_per_class": None, "min_examples_per_class": 1}
@@ -193,6 +207,7 @@ def rank_label_issues(
     method: FilterMethod = "prune_by_noise_rate",
     rank_by: ScoreMethod = "self_confidence",
     n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> IntArray:
     """The flagged examples' positions, most likely mislabeled first.
 
@@ -208,6 +223,10 @@ def rank_label_issues(
         The label quality score to order by, lowest first.
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -224,10 +243,9 @@ def rank_label_issues(
     """
     method = check_option("method", method, FILTER_METHODS)
     rank_by = check_option("rank_by", rank_by, SCORERS)
-    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    extent: Extent = "check" if method == "posterior" else "joint"
-    flagged = np.flatnonzero(_filter(prepare(labs, probs, k, extent), method, _DEFAULT_OPTIONS))
+    needs = needs_of(method) | {f"rank:{rank_by}"}
+    prep = prepared(labels, pred_probs, n_classes, extent_of(method), engine, needs)
+    flagged = np.flatnonzero(_filter(prep, method, _DEFAULT_OPTIONS))
     # Scores in pred_probs' own precision and NumPy's default sort: ties come out in
     # cleanlab's order.
-    scores = subset_scores(labs, probs, flagged, rank_by)
-    return flagged[np.argsort(scores)]
+    return flagged[np.argsort(prep.ranking_scores(flagged, rank_by))]

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labelaudit._typing import FloatArray, IntArray, LabelsLike, ProbsLike
-from labelaudit._validation import check_inputs
+from labelaudit._typing import Engine, FloatArray, IntArray, LabelsLike, ProbsLike
+from labelaudit._validation import check_inputs, check_option
 from labelaudit.core import posterior as core_posterior
 from labelaudit.engines._inmemory import prepare
 
@@ -35,7 +35,11 @@ def fit_posterior(
 
 
 def mislabeled_probability(
-    labels: LabelsLike, pred_probs: ProbsLike, *, n_classes: int | None = None
+    labels: LabelsLike,
+    pred_probs: ProbsLike,
+    *,
+    n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> FloatArray:
     """The probability that each example's given label is wrong, calibrated.
 
@@ -53,6 +57,10 @@ def mislabeled_probability(
         Out-of-sample predicted probabilities (for example from cross-validation).
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -69,7 +77,13 @@ def mislabeled_probability(
     >>> int(p.argmax()), bool(p[3] > 0.5), bool(p[[0, 1, 2]].max() < 0.1)
     (3, True, True)
     """
-    return probability_of(*check_inputs(labels, pred_probs, n_classes))
+    from labelaudit._inputs import ENGINES, kind_of, prepare_input
+
+    chosen = check_option("engine", engine, ENGINES)
+    if (kind_of(pred_probs) if chosen == "auto" else chosen) == "numpy":
+        return probability_of(*check_inputs(labels, pred_probs, n_classes))
+    prep = prepare_input(labels, pred_probs, n_classes, chosen, "check", frozenset({"sample"}))
+    return prep.mislabeled_probability()
 
 
 def probability_of(

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from labelaudit._typing import FloatArray, IntArray, LabelsLike, ScoreMethod
+from labelaudit._inputs import ENGINES, in_memory, kind_of, prepare_input
+from labelaudit._typing import Engine, FloatArray, IntArray, LabelsLike, ScoreMethod
 from labelaudit._validation import check_inputs, check_option
-from labelaudit.core.scores import SCORERS, accuracy_weights, adjusted_score
+from labelaudit.core.scores import SCORERS, adjusted_score
 from labelaudit.engines._inmemory import checked_scores, prepare
+from labelaudit.engines._streaming import StreamPrepared
 from labelaudit.exceptions import InvalidInputError
 
 
 def is_ensemble(pred_probs: Any) -> bool:
-    """True for a list/tuple of 2-D arrays or a 3-D array: one (N, K) array per model.
+    """True for a list/tuple of 2-D arrays (or of files, chunk sources, dask arrays) or a
+    3-D array: one (N, K) array per model.
 
     A list whose first entry is 2-D is an ensemble (a list of rows has 1-D entries), so
     that a malformed member gets its own error message.
     """
     if isinstance(pred_probs, list | tuple):
-        return len(pred_probs) > 0 and np.ndim(pred_probs[0]) == 2
+        if not pred_probs:
+            return False
+        first = pred_probs[0]
+        return kind_of(first) != "numpy" or np.ndim(first) == 2
     return isinstance(pred_probs, np.ndarray) and pred_probs.ndim == 3
 
 
@@ -41,6 +47,7 @@ def label_quality_scores(
     *,
     method: ScoreMethod = "self_confidence",
     adjust_pred_probs: bool = False,
+    engine: Engine = "auto",
 ) -> FloatArray:
     """Score how likely each given label is correct; lower = more likely mislabeled.
 
@@ -59,6 +66,10 @@ def label_quality_scores(
     adjust_pred_probs : bool, default=False
         Subtract each class's confidence threshold first (offsets a model's bias toward
         some classes). Not available with ``confidence_weighted_entropy``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs``: in memory, in blocks from a file or chunk source, or on
+        a Dask cluster; ``auto`` picks by input type (see ``docs/engines.md``). Results are
+        equal whichever engine runs.
 
     Returns
     -------
@@ -81,18 +92,52 @@ def label_quality_scores(
             "adjust_pred_probs=True is not available with method='confidence_weighted_entropy'. "
             "Use method='self_confidence' or 'normalized_margin', or adjust_pred_probs=False."
         )
+    engine = check_option("engine", engine, ENGINES)
     if not is_ensemble(pred_probs):
-        labs, probs, _ = check_inputs(labels, pred_probs)
-        return score_examples(labs, probs, method, adjust_pred_probs)
-    checked = [check_inputs(labels, member) for member in pred_probs]
-    shapes = {probs.shape for _, probs, _ in checked}
+        return member_scores(labels, pred_probs, method, adjust_pred_probs, engine).scores
+    members = [member_scores(labels, m, method, adjust_pred_probs, engine) for m in pred_probs]
+    shapes = {m.shape for m in members}
     if len(shapes) > 1:
         raise InvalidInputError(
             "Every model's pred_probs in an ensemble must have the same shape. "
             f"Got shapes {sorted(shapes)}."
         )
-    weights = accuracy_weights(checked[0][0], [probs for _, probs, _ in checked])
-    total = np.zeros(checked[0][0].shape[0])
-    for weight, member in zip(weights, checked, strict=True):
-        total += weight * score_examples(member[0], member[1], method, adjust_pred_probs)
+    total = np.zeros(members[0].scores.shape[0])
+    for weight, member in zip(
+        ensemble_weights([m.accuracy for m in members]), members, strict=True
+    ):
+        total += weight * member.scores
     return total
+
+
+class Member(NamedTuple):
+    """One ensemble member's scores, accuracy on the given labels and pred_probs' shape."""
+
+    scores: FloatArray
+    accuracy: float
+    shape: tuple[int, int]
+
+
+def member_scores(labels: Any, pred_probs: Any, method: str, adjust: bool, engine: str) -> Member:
+    """One model's scores and its accuracy on the given labels (argmax == label)."""
+    chosen = kind_of(pred_probs) if engine == "auto" else engine
+    if chosen == "numpy":
+        labs, probs, k = check_inputs(*in_memory(labels, pred_probs))
+        scores = score_examples(labs, probs, method, adjust)
+        return Member(scores, float(np.mean(probs.argmax(axis=1) == labs)), (labs.shape[0], k))
+    needs = {"accuracy"} if adjust else {"accuracy", f"quality:{method}"}
+    extent: Any = "thresholds" if adjust else "check"
+    prep = prepare_input(labels, pred_probs, None, chosen, extent, frozenset(needs))
+    assert isinstance(prep, StreamPrepared)
+    scores = prep.adjusted_scores(method) if adjust else prep.quality_scores()
+    n = prep.labels.shape[0]
+    return Member(scores, prep.rows["n_correct"] / n, (n, prep.n_classes))
+
+
+def ensemble_weights(accuracy: list[float]) -> FloatArray:
+    """Weights proportional to each model's accuracy (equal if none gets anything right)."""
+    acc = np.asarray(accuracy)
+    if acc.sum() == 0:
+        return np.full(acc.shape[0], 1.0 / acc.shape[0])
+    weights: FloatArray = acc / acc.sum()
+    return weights

@@ -22,6 +22,7 @@ ScoreMethod: TypeAlias = Literal[
     "normalized_margin",
     "confidence_weighted_entropy",
 ]
+Engine: TypeAlias = Literal["auto", "numpy", "streaming", "dask"]
 CountMethod: TypeAlias = Literal["off_diagonal", "off_diagonal_calibrated", "posterior"]
 
 FloatArray: TypeAlias = npt.NDArray[np.floating[Any]]

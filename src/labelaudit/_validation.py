@@ -67,8 +67,9 @@ def _to_array(value: Any, name: str) -> np.ndarray[Any, Any]:
         ) from exc
 
 
-def as_labels(labels: Any, *, n_classes: int | None = None) -> IntArray:
-    """Validate ``labels`` and return them as a 1-D int64 array (a new one if converted)."""
+def as_labels(labels: Any, *, n_classes: int | None = None, offset: int = 0) -> IntArray:
+    """Validate ``labels`` and return them as a 1-D int64 array (a new one if converted).
+    Positions in error messages count from ``offset`` (a block's first row)."""
     arr = _to_array(labels, "labels")
     if arr.ndim != 1:
         hint = " Flatten it with labels.ravel()." if arr.ndim == 2 and 1 in arr.shape else ""
@@ -93,8 +94,8 @@ def as_labels(labels: Any, *, n_classes: int | None = None) -> IntArray:
             i = int(np.flatnonzero(bad)[0])
             raise InvalidInputError(
                 "labels must be integers in [0, n_classes). Got a non-integer value "
-                f"{arr[i].item()!r} at position {i}; labels with missing values must be dropped or "
-                "filled before auditing."
+                f"{arr[i].item()!r} at position {i + offset}; labels with missing values must be "
+                "dropped or filled before auditing."
             )
     elif arr.dtype.kind not in "iu":
         raise InvalidInputError(
@@ -104,14 +105,14 @@ def as_labels(labels: Any, *, n_classes: int | None = None) -> IntArray:
     if lowest < 0:
         i = int(np.argmin(arr))
         raise InvalidInputError(
-            f"labels must be integers in [0, n_classes). Got {lowest} at position {i}; "
+            f"labels must be integers in [0, n_classes). Got {lowest} at position {i + offset}; "
             "class indices start at 0."
         )
     if n_classes is not None and highest >= n_classes:
         i = int(np.argmax(arr))
         raise InvalidInputError(
             f"labels must be integers in [0, n_classes) = [0, {n_classes}). Got {highest} at "
-            f"position {i}; pred_probs needs a column for every class in labels."
+            f"position {i + offset}; pred_probs needs a column for every class in labels."
         )
     return arr.astype(np.int64, copy=False)
 

@@ -5,6 +5,9 @@
 builds a scikit-learn pipeline suited to ``X``: numeric columns imputed and scaled,
 categorical columns one-hot encoded, one free-text column as TF-IDF; a
 HistGradientBoostingClassifier for tables, a LogisticRegression for embeddings and text.
+
+``npy_chunks``, ``parquet_chunks`` and ``iter_chunks`` describe pred_probs too large for
+memory; pass what they return as ``pred_probs`` (the streaming engine reads it in blocks).
 """
 
 from __future__ import annotations
@@ -15,9 +18,24 @@ from typing import Any
 import numpy as np
 
 from labelaudit._results import import_pandas
+from labelaudit.engines._sources import (
+    ChunkSource,
+    IterChunks,
+    NpyChunks,
+    ParquetChunks,
+)
 from labelaudit.exceptions import InvalidInputError
 
-__all__ = ["default_model", "read_embeddings", "read_table", "text_column"]
+__all__ = [
+    "ChunkSource",
+    "default_model",
+    "iter_chunks",
+    "npy_chunks",
+    "parquet_chunks",
+    "read_embeddings",
+    "read_table",
+    "text_column",
+]
 
 #: A string column is free text when its values average at least this many characters.
 TEXT_MIN_CHARS = 30
@@ -147,3 +165,144 @@ def default_model(X: Any) -> Any:
     features = ColumnTransformer(parts, sparse_threshold=1.0 if sparse else 0.0)
     model = LogisticRegression(max_iter=1000) if sparse else HistGradientBoostingClassifier()
     return make_pipeline(features, model)
+
+
+def _check_chunk_rows(chunk_rows: Any) -> int | None:
+    if chunk_rows is None:
+        return None
+    if (
+        isinstance(chunk_rows, bool)
+        or not isinstance(chunk_rows, int | np.integer)
+        or chunk_rows < 1
+    ):
+        raise InvalidInputError(
+            f"The 'chunk_rows' parameter must be a positive int or None. Got {chunk_rows!r}."
+        )
+    return int(chunk_rows)
+
+
+def npy_chunks(path: str | Path, labels: Any, *, chunk_rows: int | None = None) -> ChunkSource:
+    """pred_probs in a 2-D ``.npy`` file, read a block of rows at a time.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy`` file of shape (n_samples, n_classes), C order (``numpy.save`` writes it).
+    labels : array-like of shape (n_samples,), or a path to a ``.npy`` file
+        Given labels; a path is memory-mapped, not read whole.
+    chunk_rows : int, optional
+        Rows per block; by default blocks of about 32 MiB.
+
+    Returns
+    -------
+    ChunkSource
+        Pass it as ``pred_probs`` (with ``labels=None``) to any public function.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, labelaudit
+    >>> folder = tempfile.mkdtemp()
+    >>> np.save(os.path.join(folder, "p.npy"), np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]))
+    >>> source = labelaudit.io.npy_chunks(os.path.join(folder, "p.npy"), [0, 1, 1], chunk_rows=2)
+    >>> labelaudit.label_quality_scores(None, source)
+    array([0.9, 0.8, 0.3])
+    """
+    from labelaudit._inputs import sized_labels
+
+    source = NpyChunks(Path(path), None, _check_chunk_rows(chunk_rows))
+    labs = sized_labels(labels, source.header.shape[0])
+    return NpyChunks(Path(path), labs, source.chunk_rows)
+
+
+def parquet_chunks(
+    path: str | Path,
+    *,
+    label_column: str = "label",
+    prob_columns: list[str] | str | None = None,
+    chunk_rows: int | None = None,
+) -> ChunkSource:
+    """pred_probs in a Parquet file, read a record batch at a time.
+
+    Parameters
+    ----------
+    path : str or Path
+        A Parquet file with a label column and the predicted probabilities: one numeric
+        column per class (in class order) or one list column holding each row's vector.
+    label_column : str, default="label"
+        The column of given labels (integers in ``[0, n_classes)``).
+    prob_columns : list of str or str, optional
+        The probability columns in class order, or the name of the list column; by
+        default every other column.
+    chunk_rows : int, optional
+        Rows per batch.
+
+    Returns
+    -------
+    ChunkSource
+        Pass it as ``pred_probs`` (with ``labels=None``) to any public function.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise InvalidInputError(f"Cannot read {str(path)!r} as a Parquet file: {exc}") from exc
+    if label_column not in schema.names:
+        raise InvalidInputError(
+            f"The Parquet file has no column {label_column!r}. Its columns: {schema.names}; "
+            "pass label_column=."
+        )
+    if prob_columns is None:
+        columns = [name for name in schema.names if name != label_column]
+    else:
+        columns = [prob_columns] if isinstance(prob_columns, str) else list(prob_columns)
+    missing = [c for c in columns if c not in schema.names]
+    if missing or not columns:
+        raise InvalidInputError(
+            f"prob_columns must name columns of the Parquet file. Missing: {missing}; "
+            f"its columns: {schema.names}."
+        )
+    numeric = [
+        pa.types.is_floating(schema.field(c).type) or pa.types.is_integer(schema.field(c).type)
+        for c in columns
+    ]
+    if len(columns) > 1 and not all(numeric):
+        bad = [c for c, ok in zip(columns, numeric, strict=True) if not ok]
+        raise InvalidInputError(
+            f"Probability columns must be numeric. Got {bad}; pass prob_columns= to choose them."
+        )
+    return ParquetChunks(Path(path), label_column, tuple(columns), _check_chunk_rows(chunk_rows))
+
+
+def iter_chunks(factory: Any) -> ChunkSource:
+    """pred_probs produced in chunks by your own code.
+
+    Parameters
+    ----------
+    factory : callable
+        Called with no argument, returns an iterable of ``(labels, pred_probs)`` pairs
+        covering the data in the same order each time (it is called once per pass, at
+        most three times for the pruning methods).
+
+    Returns
+    -------
+    ChunkSource
+        Pass it as ``pred_probs`` (with ``labels=None``) to any public function.
+
+    Examples
+    --------
+    >>> import numpy as np, labelaudit
+    >>> def chunks():
+    ...     yield [0, 1], np.array([[0.9, 0.1], [0.2, 0.8]])
+    ...     yield [1], np.array([[0.7, 0.3]])
+    >>> labelaudit.label_quality_scores(None, labelaudit.io.iter_chunks(chunks))
+    array([0.9, 0.8, 0.3])
+    """
+    if not callable(factory):
+        raise InvalidInputError(
+            "iter_chunks needs a function that returns a new iterable of (labels, pred_probs) "
+            f"each time it is called (the data is read up to three times). Got "
+            f"{type(factory).__name__}; wrap a generator in a function: lambda: make_chunks()."
+        )
+    return IterChunks(factory)

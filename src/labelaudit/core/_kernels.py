@@ -376,7 +376,7 @@ def _merge_heaps(
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def prune_pass(
+def fill_heaps(
     labels: Any,
     probs: Any,
     first: Any,
@@ -394,8 +394,9 @@ def prune_pass(
     For given class k (if ``active[k]``): the ``class_m[k]`` examples with the lowest
     P(k), and for each cell c in ``cell_start[k]:cell_start[k+1]`` the ``cell_m[c]``
     examples with the largest margin P(cell_j[c]) - P(k). Each thread keeps its own
-    heaps of the m + 1 best; they are merged per class afterwards. Returns both flag
-    arrays and, per class and per cell, whether a tie at the cut was left to the caller.
+    heaps of the m + 1 best (at most ``counts[k]``); they are merged per class into
+    thread 0's heaps, which are returned: values (-P(k) for classes, the margin for
+    cells), row indices, sizes and where each heap starts. :func:`select_heaps` flags.
 
     The selection does not depend on the order rows are offered in, so each thread offers
     the rows marked ``first`` (likely issues, e.g. off the confident joint's diagonal)
@@ -464,24 +465,38 @@ def prune_pass(
                         cell_size[t, cell] = size
                         if size == cap:
                             bars[j] = cell_vals[b]
-    by_class = np.zeros(n, dtype=np.bool_)
-    by_rate = np.zeros(n, dtype=np.bool_)
-    class_tie = np.zeros(k, dtype=np.bool_)
-    cell_tie = np.zeros(n_cells, dtype=np.bool_)
-    for c in prange(k):  # classes flag disjoint rows
+    for c in prange(k):  # classes own disjoint heaps
         if not active[c]:
             continue
         if class_m[c] > 0:
             _merge_heaps(class_vals, class_idx, class_size, class_base, c, n_threads, class_stride)
-            class_tie[c] = not _heap_select(
-                class_vals, class_idx, class_base[c], class_size[0, c], class_m[c], by_class
-            )
         for cell in range(cell_start[c], cell_start[c + 1]):
             _merge_heaps(cell_vals, cell_idx, cell_size, cell_base, cell, n_threads, cell_stride)
-            cell_tie[cell] = not _heap_select(
-                cell_vals, cell_idx, cell_base[cell], cell_size[0, cell], cell_m[cell], by_rate
-            )
-    return by_class, by_rate, class_tie, cell_tie
+    return (
+        class_vals[:class_stride],
+        class_idx[:class_stride],
+        class_size[0].copy(),
+        class_base,
+        cell_vals[:cell_stride],
+        cell_idx[:cell_stride],
+        cell_size[0].copy(),
+        cell_base,
+    )
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def select_heaps(n: int, vals: Any, idx: Any, size: Any, base: Any, m: Any, group: Any) -> Any:
+    """Flag the ``m[h]`` best entries of each merged heap h (see :func:`fill_heaps`).
+    Heaps ``group[c]:group[c + 1]`` belong to class c (classes flag disjoint rows, so
+    they run in parallel). Returns the flags and, per heap, whether values tie at the cut
+    (then nothing of that heap is flagged and the caller breaks the tie)."""
+    flags = np.zeros(n, dtype=np.bool_)
+    tie = np.zeros(m.shape[0], dtype=np.bool_)
+    for c in prange(group.shape[0] - 1):
+        for h in range(group[c], group[c + 1]):
+            if size[h] > 0:
+                tie[h] = not _heap_select(vals, idx, base[h], size[h], m[h], flags)
+    return flags, tie
 
 
 # ---------------------------------------------------------------------------------------

@@ -41,6 +41,23 @@ def confident_counts(
     its issue 1248; ``collision="argmax"`` reproduces it). Every diagonal cell is raised
     to at least 1.
     """
+    k = pred_probs.shape[1]
+    flat, off = confident_flat(labels, pred_probs, thresholds, collision)
+    # Counted as [true, given] and returned transposed (Fortran order), as cleanlab's is:
+    # calibration then sums in the same memory order and rounds to the same integers.
+    joint = flat.reshape(k, k).T
+    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
+    return ConfidentCounts(joint, off)
+
+
+def confident_flat(
+    labels: IntArray,
+    pred_probs: FloatArray,
+    thresholds: FloatArray,
+    collision: Collision = "confident",
+) -> tuple[IntArray, BoolArray]:
+    """:func:`confident_counts` before its last step: flat ``true * K + given`` counts
+    (which add up over blocks of rows) and the rows counted off the diagonal."""
     n, k = pred_probs.shape
     cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
     flat = np.zeros(k * k, dtype=np.int64)
@@ -56,11 +73,7 @@ def confident_counts(
         given = labels[rows]
         flat += np.bincount(guess[confident] * k + given[confident], minlength=k * k)
         off[rows] = confident & (guess != given)
-    # Counted as [true, given] and returned transposed (Fortran order), as cleanlab's is:
-    # calibration then sums in the same memory order and rounds to the same integers.
-    joint = flat.reshape(k, k).T
-    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
-    return ConfidentCounts(joint, off)
+    return flat, off
 
 
 def round_preserving_sum(values: FloatArray) -> IntArray:

@@ -19,8 +19,10 @@ uncertain ones, too much makes every model mistake look like label noise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from labelaudit._typing import FloatArray, IntArray
 from labelaudit.core._chunks import row_slices
@@ -61,7 +63,7 @@ def sharpen(pred_probs: FloatArray, power: float) -> FloatArray:
     return sharpen_log(log_probs(pred_probs), power)
 
 
-def add_joint_counts(labels: IntArray, weights: FloatArray, out: FloatArray) -> None:
+def add_joint_counts(labels: IntArray, weights: npt.NDArray[Any], out: npt.NDArray[Any]) -> None:
     """Add to ``out[j, i]`` the sum of ``weights[:, j]`` over the examples labeled ``i``."""
     order = np.argsort(labels, kind="stable")
     present, starts = np.unique(labels[order], return_index=True)
@@ -75,15 +77,29 @@ def channel(counts: FloatArray) -> FloatArray:
     return np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), eye)
 
 
+#: Channel counts are summed as integers in units of 2**-32: integer sums do not depend
+#: on the order rows are added in, so every engine and chunking gives the same channel.
+COUNT_UNIT = 2.0**32
+
+
+def channel_counts(
+    labels: IntArray, pred_probs: FloatArray, n_classes: int, power: float
+) -> IntArray:
+    """``[true j, given i]`` sums of :func:`sharpen` ``(pred_probs, power)`` in units of
+    :data:`COUNT_UNIT` (int64, exact in any order; fine to about 2e9 rows)."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    n, k = pred_probs.shape
+    for rows in row_slices(n, k, pred_probs.itemsize):
+        weights = np.rint(sharpen(pred_probs[rows], power) * COUNT_UNIT).astype(np.int64)
+        add_joint_counts(labels[rows], weights, counts)
+    return counts
+
+
 def sharpened_channel(
     labels: IntArray, pred_probs: FloatArray, n_classes: int, power: float
 ) -> FloatArray:
     """The noise channel of :func:`sharpen` ``(pred_probs, power)``, one chunk at a time."""
-    counts = np.zeros((n_classes, n_classes))
-    n, k = pred_probs.shape
-    for rows in row_slices(n, k, pred_probs.itemsize):
-        add_joint_counts(labels[rows], sharpen(pred_probs[rows], power), counts)
-    return channel(counts)
+    return channel(channel_counts(labels, pred_probs, n_classes, power) / COUNT_UNIT)
 
 
 def posterior(
@@ -111,12 +127,29 @@ def mean_log_likelihood(labels: IntArray, logp: FloatArray, n_classes: int, powe
     return float(total / max(n, 1))
 
 
+def fit_size(k: int) -> int:
+    """How many rows the sharpness is fitted on (all rows if there are at most this many)."""
+    return min(FIT_ROWS, max(MIN_FIT_ROWS, FIT_CELLS // k))
+
+
+def sample_keys(rows: IntArray) -> npt.NDArray[np.uint64]:
+    """A pseudo-random key per row index (the splitmix64 finalizer: a bijection, so keys
+    never tie). The sample is the rows with the smallest keys: it needs no random state
+    and can be drawn one chunk of rows at a time."""
+    z = rows.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: npt.NDArray[np.uint64] = z ^ (z >> np.uint64(31))
+    return out
+
+
 def fit_rows(n: int, k: int) -> IntArray | None:
     """The sorted sample of rows used to fit the sharpness, or None for all rows."""
-    size = min(FIT_ROWS, max(MIN_FIT_ROWS, FIT_CELLS // k))
+    size = fit_size(k)
     if n <= size:
         return None
-    return np.sort(np.random.default_rng(0).choice(n, size, replace=False))
+    keys = sample_keys(np.arange(n, dtype=np.int64))
+    return np.sort(np.argpartition(keys, size - 1)[:size]).astype(np.int64)
 
 
 def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
@@ -125,6 +158,11 @@ def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float
     rows = fit_rows(*pred_probs.shape)
     if rows is not None:
         labels, pred_probs = labels[rows], pred_probs[rows]
+    return fit_power_on(labels, pred_probs, n_classes)
+
+
+def fit_power_on(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
+    """:func:`fit_power` on rows already sampled."""
     logp = log_probs(pred_probs)
 
     def score(log_power: float) -> float:

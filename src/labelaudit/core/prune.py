@@ -75,15 +75,16 @@ def class_members(labels: IntArray, n_classes: int) -> list[IntArray]:
 
 
 def prune_by_class(
-    members: list[IntArray], pred_probs: FloatArray, prune_counts: IntArray, n_keep: int
+    members: list[IntArray], self_conf: FloatArray, prune_counts: IntArray, n_keep: int
 ) -> BoolArray:
-    """Flag, in each class k, the examples with the lowest P(k) beyond the kept count."""
-    flags = np.zeros(pred_probs.shape[0], dtype=bool)
+    """Flag, in each class k, the examples with the lowest P(k) beyond the kept count
+    (``self_conf``: each example's probability of its own label)."""
+    flags = np.zeros(self_conf.shape[0], dtype=bool)
     for k, idx in enumerate(members):
         n_issues = idx.shape[0] - int(prune_counts[k, k])
         # A class with at most n_keep examples, or with a single one, is never pruned.
         if idx.shape[0] > max(n_keep, 1) and n_issues >= 1:
-            flags[idx[smallest(pred_probs[idx, k], n_issues)]] = True
+            flags[idx[smallest(self_conf[idx], n_issues)]] = True
     return flags
 
 

@@ -78,12 +78,3 @@ def adjusted_score(
         adjusted /= adjusted.sum(axis=1, keepdims=True)
         out[rows] = scorer(labels[rows], adjusted)
     return out
-
-
-def accuracy_weights(labels: IntArray, members: list[FloatArray]) -> FloatArray:
-    """Weights of ensemble members proportional to their accuracy on the given labels."""
-    accuracy: FloatArray = np.array([np.mean(p.argmax(axis=1) == labels) for p in members])
-    if accuracy.sum() == 0:  # no member gets anything right: no reason to prefer one
-        return np.full(len(members), 1.0 / len(members))
-    weights: FloatArray = accuracy / accuracy.sum()
-    return weights

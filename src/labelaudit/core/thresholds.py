@@ -29,7 +29,11 @@ def class_thresholds(labels: IntArray, pred_probs: FloatArray, n_classes: int) -
     not just close, to cleanlab's. The result's dtype is pred_probs' when every class occurs,
     float64 otherwise; the confident-joint comparison is made in that dtype, like cleanlab's.
     """
-    sc = self_confidence(labels, pred_probs)
+    return thresholds_of(labels, self_confidence(labels, pred_probs), n_classes)
+
+
+def thresholds_of(labels: IntArray, sc: FloatArray, n_classes: int) -> FloatArray:
+    """:func:`class_thresholds` from the self-confidences ``sc`` (in pred_probs' dtype)."""
     small = labels.astype(np.uint16) if n_classes <= np.iinfo(np.uint16).max else labels
     order = np.argsort(small, kind="stable")  # radix sort; keeps example order inside a class
     counts = np.bincount(labels, minlength=n_classes)
@@ -39,7 +43,7 @@ def class_thresholds(labels: IntArray, pred_probs: FloatArray, n_classes: int) -
         np.mean(grouped[end - count : end]) if count else None
         for count, end in zip(counts.tolist(), ends.tolist(), strict=True)
     ]
-    return finish_thresholds(means, pred_probs.dtype)
+    return finish_thresholds(means, sc.dtype)
 
 
 def finish_thresholds(means: list[Any], dtype: np.dtype[Any]) -> FloatArray:

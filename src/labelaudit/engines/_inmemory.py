@@ -8,7 +8,7 @@ handle) runs through the NumPy reference implementation. Both give equal results
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
@@ -17,11 +17,12 @@ from labelaudit._validation import RowStats, check_row_stats, row_stats
 from labelaudit.core import prune
 from labelaudit.core._chunks import row_slices
 from labelaudit.core.joint import Collision, ConfidentCounts, confident_counts
-from labelaudit.core.scores import PROB_FLOOR, SCORERS
+from labelaudit.core.scores import PROB_FLOOR, SCORERS, adjusted_score
 from labelaudit.core.thresholds import (
     TOLERANCE,
     class_thresholds,
     finish_thresholds,
+    self_confidence,
 )
 
 #: Input dtypes handled by the compiled kernels. Tests switch kernels off to compare.
@@ -30,7 +31,7 @@ USE_KERNELS = True
 #: The collision rule used when none is asked for: the paper's. Tests set "argmax" to
 #: reproduce cleanlab 2.9 exactly and so prove that the rule is the only difference.
 DEFAULT_COLLISION: Collision = "confident"
-_SCORE_CODES = {"self_confidence": 0, "normalized_margin": 1}
+SCORE_CODES = {"self_confidence": 0, "normalized_margin": 1}
 
 
 def kernels() -> ModuleType:
@@ -62,6 +63,41 @@ class Prepared(NamedTuple):
     """Per-class thresholds, in the dtype their comparisons use (extent >= "thresholds")."""
     confident: ConfidentCounts | None
     """The raw confident joint and its off-diagonal examples (extent "joint")."""
+
+    # The engine interface (the streaming engine's StreamPrepared has the same methods).
+
+    def without_label_wins(self, flags: BoolArray) -> BoolArray:
+        """``flags`` less the examples whose label wins with a 1e-6 head start."""
+        return without_label_wins(self, flags)
+
+    def argmax_differs(self) -> BoolArray:
+        """Whether the most probable class differs from the given label."""
+        return argmax_differs(self)
+
+    def lowest(self, score: str, m: int) -> BoolArray:
+        """The m examples with the lowest ``score``."""
+        return lowest(self, score, m)
+
+    def prune_flags(
+        self, prune_counts: IntArray, n_keep: int, *, by_class: bool, by_rate: bool
+    ) -> tuple[BoolArray, BoolArray]:
+        """Flags of prune_by_class and prune_by_noise_rate (see :func:`prune_flags`)."""
+        return prune_flags(self, prune_counts, n_keep, by_class=by_class, by_rate=by_rate)
+
+    def ranking_scores(self, rows: IntArray, method: str) -> FloatArray:
+        """Scores of ``rows`` in pred_probs' precision, to rank them by."""
+        return subset_scores(self.labels, self.probs, rows, method)
+
+    def mislabeled_probability(self) -> FloatArray:
+        """The posterior probability that each label is wrong (rows already checked)."""
+        from labelaudit._probability import probability_of
+
+        return probability_of(self.labels, self.probs, self.n_classes, checked=True)
+
+    def adjusted_scores(self, method: str) -> FloatArray:
+        """Scores of the threshold-adjusted probabilities (extent "thresholds")."""
+        assert self.thresholds is not None
+        return adjusted_score(SCORERS[method], self.labels, self.probs, self.thresholds)
 
 
 def index_like(n_rows: int) -> IntArray:
@@ -114,14 +150,14 @@ def _prepare_compiled(
         DEFAULT_COLLISION == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
     )
-    check_row_stats(_combine_stats(probs, stats), probs.dtype)
+    check_row_stats(combine_stats(probs, stats), probs.dtype)
     if not joint:
         return Prepared(labels, probs, k, counts, thresholds, None)
-    confident = ConfidentCounts(_finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
+    confident = ConfidentCounts(finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
     return Prepared(labels, probs, k, counts, thresholds, confident)
 
 
-def _combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:
+def combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:
     """Combine the kernels' per-thread validation statistics (columns: smallest value,
     largest value, largest distance of a row sum from 1, its row, first non-finite row)."""
     t = int(np.argmax(stats[:, 2]))
@@ -136,7 +172,7 @@ def _combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:
     )
 
 
-def _finish_joint(flat: IntArray, k: int) -> IntArray:
+def finish_joint(flat: IntArray, k: int) -> IntArray:
     """(true * K + given) counts to the joint [given, true], Fortran order as cleanlab's,
     each diagonal cell at least 1."""
     joint = flat.reshape(k, k).T
@@ -162,7 +198,16 @@ def prepare(
     return Prepared(labels, probs, n_classes, counts, thresholds, confident)
 
 
-def joint_of(prep: Prepared) -> ConfidentCounts:
+class HasJoint(Protocol):
+    """Prepared inputs of any engine."""
+
+    @property
+    def confident(self) -> ConfidentCounts | None:
+        """The confident counts, if computed."""
+        ...
+
+
+def joint_of(prep: HasJoint) -> ConfidentCounts:
     """The confident counts of a prepared input (prepared with extent "joint")."""
     if prep.confident is None:
         raise ValueError("prepare(..., extent='joint') is needed for the confident joint")
@@ -185,7 +230,7 @@ def without_label_wins(prep: Prepared, flags: BoolArray) -> BoolArray:
     return kept
 
 
-def _cells(prune_counts: IntArray, active: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
+def cells_of(prune_counts: IntArray, active: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
     """Noise cells per given class k (CSR): true class j and count, for j != k, count > 0."""
     cells = prune_counts.T.copy()  # [given, true]
     np.fill_diagonal(cells, 0)
@@ -210,7 +255,9 @@ def prune_flags(
         members = prune.class_members(prep.labels, prep.n_classes)
         nothing = np.zeros(prep.labels.shape[0], dtype=bool)
         return (
-            prune.prune_by_class(members, prep.probs, prune_counts, n_keep)
+            prune.prune_by_class(
+                members, self_confidence(prep.labels, prep.probs), prune_counts, n_keep
+            )
             if by_class
             else nothing,
             prune.prune_by_noise_rate(members, prep.probs, prune_counts, n_keep)
@@ -222,8 +269,9 @@ def prune_flags(
     counts, probs = prep.counts, prep.probs
     active = counts > max(n_keep, 1)
     class_m = np.where(active & by_class, np.maximum(counts - prune_counts.diagonal(), 0), 0)
-    start, cell_j, cell_m = _cells(prune_counts, active & by_rate)
-    class_flags, rate_flags, class_tie, cell_tie = kern.prune_pass(
+    start, cell_j, cell_m = cells_of(prune_counts, active & by_rate)
+    class_m = class_m.astype(np.int64)
+    heaps = kern.fill_heaps(
         prep.labels,
         probs,
         joint_of(prep).off_diagonal,
@@ -231,11 +279,16 @@ def prune_flags(
         n_threads,
         counts,
         active,
-        class_m.astype(np.int64),
+        class_m,
         start,
         cell_j,
         cell_m,
     )
+    n, k = probs.shape
+    class_flags, class_tie = kern.select_heaps(
+        n, *heaps[:4], class_m, np.arange(k + 1, dtype=np.int64)
+    )
+    rate_flags, cell_tie = kern.select_heaps(n, *heaps[4:], cell_m, start)
     # Rare: values tie exactly at a cut; choose as NumPy's argsort does (cleanlab's choice).
     for k in np.flatnonzero(class_tie).tolist():
         _break_ties(prep, class_flags, k, lambda rows, k=k: probs[rows, k], int(class_m[k]))
@@ -258,7 +311,7 @@ def lowest(prep: Prepared, score: str, m: int) -> BoolArray:
     if m > 0 and compiled(probs):
         kern = kernels()
         found, unique = kern.lowest_scores(
-            labels, probs, m, _SCORE_CODES[score], index_like(n), kern.n_threads()
+            labels, probs, m, SCORE_CODES[score], index_like(n), kern.n_threads()
         )
         if unique:
             return np.asarray(found)
@@ -295,9 +348,9 @@ def checked_scores(labels: IntArray, probs: FloatArray, method: str) -> FloatArr
         return np.asarray(SCORERS[method](labels, probs), dtype=np.float64)
     kern = kernels()
     out = np.empty(labels.shape[0], dtype=np.float64)
-    code = _SCORE_CODES.get(method, 2)  # 2: confidence_weighted_entropy
+    code = SCORE_CODES.get(method, 2)  # 2: confidence_weighted_entropy
     stats = kern.scan_scores(
         labels, probs, kern.n_threads(), code, probs.dtype.type(PROB_FLOOR), out
     )
-    check_row_stats(_combine_stats(probs, stats), probs.dtype)
+    check_row_stats(combine_stats(probs, stats), probs.dtype)
     return out

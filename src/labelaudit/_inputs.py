@@ -1,0 +1,240 @@
+"""Choose the engine for the inputs a public function was given, and prepare them.
+
+``engine="auto"`` picks by input: NumPy arrays (and anything array-like) run in memory;
+a ``dask.array`` runs on Dask; a path to a ``.npy`` or Parquet file, a
+:class:`~labelaudit.engines._sources.ChunkSource` or a function returning chunks streams.
+Any engine can be asked for explicitly: in memory, files and chunks are read whole;
+streamed, arrays are cut into blocks; on Dask, arrays and ``.npy`` files become dask arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labelaudit._typing import Engine
+from labelaudit._validation import as_pred_probs, check_inputs, check_n_classes, check_option
+from labelaudit.engines import _inmemory as mem
+from labelaudit.engines._sources import (
+    ArrayChunks,
+    ChunkSource,
+    IterChunks,
+    NpyChunks,
+    read_into,
+    rows_per_block,
+)
+from labelaudit.engines._streaming import (
+    DaskRunner,
+    SerialRunner,
+    StreamPrepared,
+    dask_blocks,
+    is_dask,
+    prepare_stream,
+)
+from labelaudit.exceptions import InvalidInputError
+
+ENGINES = ("auto", "numpy", "streaming", "dask")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def kind_of(pred_probs: Any) -> str:
+    """The engine ``auto`` picks for ``pred_probs``."""
+    if is_dask(pred_probs):
+        return "dask"
+    if isinstance(pred_probs, ChunkSource | str | os.PathLike) or callable(pred_probs):
+        return "streaming"
+    return "numpy"
+
+
+def prepare_input(
+    labels: Any,
+    pred_probs: Any,
+    n_classes: Any,
+    engine: Engine | str,
+    extent: mem.Extent,
+    needs: frozenset[str] = frozenset(),
+) -> mem.Prepared | StreamPrepared:
+    """Validate the inputs, pick the engine and run its first pass(es).
+
+    ``needs`` names what the streaming engines must collect in those passes for the
+    method at hand (see ``prepare_stream``); the in-memory engine computes on demand.
+    """
+    chosen = check_option("engine", engine, ENGINES)
+    if chosen == "auto":
+        chosen = kind_of(pred_probs)
+    if chosen == "numpy":
+        labs, probs, k = check_inputs(*in_memory(labels, pred_probs), n_classes)
+        return mem.prepare(labs, probs, k, extent)
+    if n_classes is not None:
+        check_n_classes(n_classes, n_classes if isinstance(n_classes, int) else -1)
+    runner = (
+        DaskRunner(*dask_inputs(labels, pred_probs))
+        if chosen == "dask"
+        else SerialRunner(as_source(labels, pred_probs))
+    )
+    return prepare_stream(runner, n_classes, extent, needs)
+
+
+def as_source(labels: Any, pred_probs: Any) -> ChunkSource:
+    """The chunk source that streams ``pred_probs`` (with ``labels``)."""
+    if isinstance(pred_probs, ChunkSource):
+        _no_labels(labels, "a chunk source (it holds its labels)")
+        return pred_probs
+    if isinstance(pred_probs, str | os.PathLike):
+        return path_source(labels, Path(pred_probs))
+    if is_dask(pred_probs):
+        return DaskArrayChunks(*dask_inputs(labels, pred_probs))
+    if callable(pred_probs):
+        _no_labels(labels, "a function returning (labels, pred_probs) chunks")
+        return IterChunks(pred_probs)
+    probs = as_pred_probs(pred_probs)
+    return ArrayChunks(sized_labels(labels, probs.shape[0]), probs)
+
+
+def _no_labels(labels: Any, what: str) -> None:
+    if labels is not None:
+        raise InvalidInputError(
+            f"labels must be None when pred_probs is {what}. Got labels of type "
+            f"{type(labels).__name__}."
+        )
+
+
+def path_source(labels: Any, path: Path) -> ChunkSource:
+    """A ``.npy`` file (labels: an array or a ``.npy`` path) or a Parquet file (labels:
+    the label column's name, default ``"label"``)."""
+    from labelaudit.io import npy_chunks, parquet_chunks
+
+    if path.suffix == ".npy":
+        return npy_chunks(path, labels)
+    if path.suffix in _PARQUET_SUFFIXES:
+        if labels is not None and not isinstance(labels, str):
+            raise InvalidInputError(
+                "With a Parquet file as pred_probs, labels must name its label column (a str) "
+                f"or be None for 'label'. Got {type(labels).__name__}."
+            )
+        return parquet_chunks(path, label_column=labels or "label")
+    raise InvalidInputError(
+        f"pred_probs given as a path must be a .npy or Parquet file. Got {os.fspath(path)!r}; "
+        "load other formats into an array first."
+    )
+
+
+def load_labels(labels: Any) -> Any:
+    """Labels as given, or memory-mapped from a ``.npy`` path (read, never copied whole)."""
+    if labels is None:
+        raise InvalidInputError("labels is required: one class index per row of pred_probs.")
+    if isinstance(labels, str | os.PathLike):
+        try:
+            return np.load(labels, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError(
+                f"Cannot read labels from {os.fspath(labels)!r}: {exc}. Pass a .npy file "
+                "saved with numpy.save, or an array."
+            ) from exc
+    if hasattr(labels, "to_numpy"):
+        return labels.to_numpy()
+    return labels if is_dask(labels) else np.asarray(labels)
+
+
+def sized_labels(labels: Any, n_rows: int) -> Any:
+    """:func:`load_labels`, checked to hold one label per row."""
+    labs = load_labels(labels)
+    if np.ndim(labs) != 1:
+        raise InvalidInputError(
+            f"labels must be 1-D, one class index per example. Got shape {np.shape(labs)}."
+        )
+    if labs.shape[0] != n_rows:
+        raise InvalidInputError(
+            f"labels and pred_probs must have the same length. Got {labs.shape[0]} labels and "
+            f"{n_rows} rows of pred_probs."
+        )
+    return labs
+
+
+def in_memory(labels: Any, pred_probs: Any) -> tuple[Any, Any]:
+    """Labels and pred_probs as arrays, read whole (for ``engine="numpy"``)."""
+    if kind_of(pred_probs) == "numpy":
+        return load_labels(labels), pred_probs
+    if is_dask(pred_probs):
+        labs, probs = dask_inputs(labels, pred_probs)
+        return (labs.compute() if is_dask(labs) else labs), probs.compute()
+    parts = [
+        (np.asarray(lab), np.asarray(p)) for _, lab, p in as_source(labels, pred_probs).blocks()
+    ]
+    if not parts:
+        raise InvalidInputError("pred_probs is empty: there must be at least one example.")
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def dask_inputs(labels: Any, pred_probs: Any) -> tuple[Any, Any]:
+    """(labels, pred_probs as a dask array with whole-row blocks) for the Dask engine."""
+    import dask.array as da
+
+    if isinstance(pred_probs, str | os.PathLike) and Path(pred_probs).suffix == ".npy":
+        pred_probs = npy_dask_array(Path(pred_probs))
+    elif not is_dask(pred_probs):
+        if isinstance(pred_probs, ChunkSource | str | os.PathLike) or callable(pred_probs):
+            raise InvalidInputError(
+                "engine='dask' takes a dask.array, a NumPy array or a .npy path as pred_probs. "
+                f"Got {type(pred_probs).__name__}; use engine='streaming' for other files and "
+                "chunk sources."
+            )
+        probs = as_pred_probs(pred_probs)
+        step = rows_per_block(probs.shape[1], probs.dtype.itemsize, None)
+        pred_probs = da.from_array(probs, chunks=(step, -1))
+    if pred_probs.ndim != 2:
+        raise InvalidInputError(
+            f"pred_probs must be 2-D of shape (n_samples, n_classes). Got shape {pred_probs.shape}."
+        )
+    if np.isnan(pred_probs.shape[0]):
+        raise InvalidInputError(
+            "The dask array pred_probs has unknown chunk sizes; call "
+            "pred_probs.compute_chunk_sizes() first."
+        )
+    return sized_labels(labels, int(pred_probs.shape[0])), pred_probs
+
+
+def npy_dask_array(path: Path) -> Any:
+    """A dask array whose blocks each read their own rows of a ``.npy`` file (on a
+    cluster, every worker must see the file at the same path)."""
+    import dask
+    import dask.array as da
+
+    header = NpyChunks(path, np.zeros(0)).header
+    n, k = header.shape
+    step = rows_per_block(k, header.dtype.itemsize, None)
+    read: Callable[..., Any] = dask.delayed(read_npy_rows, pure=True)
+    blocks = [
+        da.from_delayed(
+            read(path, start, min(step, n - start)), (min(step, n - start), k), dtype=header.dtype
+        )
+        for start in range(0, n, step)
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+def read_npy_rows(path: Path, start: int, n_rows: int) -> Any:
+    """Rows ``start:start + n_rows`` of a 2-D C-order ``.npy`` file."""
+    header = NpyChunks(path, np.zeros(0)).header
+    k = header.shape[1]
+    out = np.empty((n_rows, k), dtype=header.dtype)
+    with open(path, "rb") as f:
+        f.seek(header.offset + start * k * header.dtype.itemsize)
+        read_into(f, out)
+    return out
+
+
+class DaskArrayChunks(ChunkSource):
+    """A dask array's row blocks computed one after another (``engine="streaming"``)."""
+
+    def __init__(self, labels: Any, pred_probs: Any) -> None:
+        self.labels, self.pred_probs = labels, pred_probs
+        self.description = f"dask array of shape {pred_probs.shape}"
+
+    def blocks(self) -> Any:
+        for start, labels, probs in dask_blocks(self.labels, self.pred_probs):
+            yield start, labels.compute() if hasattr(labels, "compute") else labels, probs.compute()

@@ -1,0 +1,272 @@
+"""The streaming and Dask engines: confident learning in at most three passes over blocks.
+
+Pass 1 checks every block and keeps what is per row (labels, self-confidence, scores);
+the thresholds follow from it. Pass 2 counts the confident joint against them. Pass 3
+selects the examples to prune by noise rate (each noise cell's m largest margins, merged
+across blocks). Pruning by class needs no pass of its own (it ranks self-confidences,
+kept from pass 1). Memory: a block, the per-row vectors (a few bytes per example) and the
+selections, never N x K. A fourth pass is made only when margins tie exactly at a cut;
+it reads the tied classes' margins so that the tie is broken as NumPy's argsort breaks it.
+
+The serial runner reads a :class:`~labelaudit.engines._sources.ChunkSource`; the Dask
+runner maps :func:`~labelaudit.engines._passes.run_block` over a ``dask.array``'s row
+blocks on the cluster and merges the (small) results on the client.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
+
+import numpy as np
+
+from labelaudit._typing import BoolArray, FloatArray, IntArray
+from labelaudit._validation import check_row_stats
+from labelaudit.core import posterior, prune
+from labelaudit.core.joint import ConfidentCounts
+from labelaudit.core.thresholds import thresholds_of
+from labelaudit.engines import _inmemory as mem
+from labelaudit.engines._passes import Accumulator, Cells, Plan, run_block, top_per_cell
+from labelaudit.engines._sources import ChunkSource
+from labelaudit.exceptions import InvalidInputError
+
+
+class Runner(Protocol):
+    """Runs one pass over every block and merges the results."""
+
+    def run(self, plan: Plan) -> dict[str, Any]:
+        """Apply ``plan`` to every block; return the merged results."""
+        ...
+
+
+@dataclass(frozen=True)
+class SerialRunner:
+    """Reads the blocks of a source one after another, in this process."""
+
+    source: ChunkSource
+    passes: list[str] = field(default_factory=list, compare=False)
+    """What each pass computed (tests and benchmarks count passes)."""
+
+    def run(self, plan: Plan) -> dict[str, Any]:
+        """Apply ``plan`` to every block; return the merged results."""
+        self.passes.append(describe(plan))
+        acc = Accumulator(plan)
+        for start, labels, probs in self.source.blocks():
+            acc.add(run_block(start, labels, probs, plan))
+        return acc.finish()
+
+
+@dataclass(frozen=True)
+class DaskRunner:
+    """Maps each pass over a dask array's row blocks (on the active scheduler, e.g. a
+    ``dask.distributed`` cluster) and merges the per-block results on the client."""
+
+    labels: Any
+    pred_probs: Any
+    passes: list[str] = field(default_factory=list, compare=False)
+
+    def run(self, plan: Plan) -> dict[str, Any]:
+        """Apply ``plan`` to every block; return the merged results."""
+        import dask
+
+        self.passes.append(describe(plan))
+        tasks = [
+            dask.delayed(run_block, pure=True)(start, labels, probs, plan)
+            for start, labels, probs in dask_blocks(self.labels, self.pred_probs)
+        ]
+        acc = Accumulator(plan)
+        for result in dask.compute(*tasks):
+            acc.add(result)
+        return acc.finish()
+
+
+def dask_blocks(labels: Any, pred_probs: Any) -> list[tuple[int, Any, Any]]:
+    """(first row, labels, delayed pred_probs block) for each row block of a dask array
+    (column chunks are merged first: a block holds whole rows)."""
+    probs = pred_probs.rechunk({1: -1}) if pred_probs.ndim == 2 else pred_probs
+    sizes = probs.chunks[0]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    if is_dask(labels):
+        labels = labels.rechunk((sizes,)).to_delayed().ravel()
+        label_blocks = list(labels)
+    else:
+        label_blocks = [labels[a:b] for a, b in itertools.pairwise(starts.tolist())]
+    prob_blocks = probs.to_delayed().ravel()
+    return [
+        (int(starts[i]), label_blocks[i], prob_blocks[i]) for i in range(len(sizes)) if sizes[i] > 0
+    ]
+
+
+def is_dask(value: Any) -> bool:
+    """Whether ``value`` is a dask collection (without importing dask)."""
+    return type(value).__module__.split(".")[0] == "dask"
+
+
+def describe(plan: Plan) -> str:
+    """The fields a plan sets, for counting and logging passes."""
+    skip = {"n_classes", "kernels", "collision"}
+    return ",".join(
+        f.name
+        for f in fields(plan)
+        if f.name not in skip and getattr(plan, f.name) is not f.default
+    )
+
+
+@dataclass(frozen=True)
+class StreamPrepared:
+    """What the first passes learned; methods as ``_inmemory.Prepared``'s."""
+
+    runner: Runner
+    labels: IntArray
+    n_classes: int
+    dtype: np.dtype[Any]
+    counts: IntArray
+    thresholds: FloatArray | None
+    confident: ConfidentCounts | None
+    rows: dict[str, Any]
+    """Per-row results of the passes (and the posterior's fitting sample)."""
+
+    def _plan(self, **fields: Any) -> Plan:
+        return Plan(self.n_classes, kernels=mem.USE_KERNELS, **fields)
+
+    def _rows(self, name: str) -> Any:
+        if name not in self.rows:  # a method needs a statistic its prepare() did not ask for
+            raise RuntimeError(f"the streaming engine did not compute {name!r}")
+        return self.rows[name]
+
+    def without_label_wins(self, flags: BoolArray) -> BoolArray:
+        """``flags`` less the examples whose label wins with a 1e-6 head start."""
+        return np.asarray(flags & ~self._rows("wins"))
+
+    def argmax_differs(self) -> BoolArray:
+        """Whether the most probable class differs from the given label."""
+        differs: BoolArray = self._rows("argmax_differs")
+        return differs
+
+    def lowest(self, score: str, m: int) -> BoolArray:
+        """The m examples with the lowest ``score``."""
+        flags = np.zeros(self.labels.shape[0], dtype=bool)
+        flags[prune.smallest(self._rows("low"), m)] = True
+        return flags
+
+    def ranking_scores(self, rows: IntArray, method: str) -> FloatArray:
+        """Scores of ``rows`` in pred_probs' precision, to rank them by."""
+        scores: FloatArray = self._rows("rank")[rows]
+        return scores
+
+    def prune_flags(
+        self, prune_counts: IntArray, n_keep: int, *, by_class: bool, by_rate: bool
+    ) -> tuple[BoolArray, BoolArray]:
+        """Flags of prune_by_class (from pass 1) and prune_by_noise_rate (pass 3)."""
+        nothing = np.zeros(self.labels.shape[0], dtype=bool)
+        members = prune.class_members(self.labels, self.n_classes)
+        class_flags = (
+            prune.prune_by_class(members, self._rows("sc"), prune_counts, n_keep)
+            if by_class
+            else nothing
+        )
+        active = self.counts > max(n_keep, 1)
+        start, true, m = mem.cells_of(prune_counts, active & by_rate)
+        if not by_rate or m.shape[0] == 0:
+            return class_flags, nothing
+        return class_flags, self._by_rate(Cells(active, start, true, m))
+
+    def _by_rate(self, cells: Cells) -> BoolArray:
+        cell, value, row = self.runner.run(self._plan(cells=cells))["cells"]
+        cell, value, row = top_per_cell(cell, value, row, cells.m + 1)
+        rank = np.arange(cell.shape[0]) - np.searchsorted(cell, cell)
+        flags = np.zeros(self.labels.shape[0], dtype=bool)
+        # A cell holding m + 1 margins ties at the cut when its (m+1)-th equals its m-th.
+        at_cut = np.flatnonzero(rank == cells.m[cell])
+        tied = np.unique(cell[at_cut][value[at_cut] == value[at_cut - 1]])
+        chosen = (rank < cells.m[cell]) & ~np.isin(cell, tied)
+        flags[row[chosen]] = True
+        if tied.size:
+            self._break_ties(cells, tied, flags)
+        return flags
+
+    def _break_ties(self, cells: Cells, tied: IntArray, flags: BoolArray) -> None:
+        given = np.searchsorted(cells.start, tied, side="right") - 1
+        pairs = tuple(zip(given.tolist(), cells.true[tied].tolist(), strict=True))
+        margins = self.runner.run(self._plan(tied=pairs))["tied"]
+        for (k, _), values, c in zip(pairs, margins, tied.tolist(), strict=True):
+            members = np.flatnonzero(self.labels == k)
+            flags[members[np.argsort(values)[: int(cells.m[c])]]] = True
+
+    def mislabeled_probability(self) -> FloatArray:
+        """The posterior probability that each label is wrong: two more passes (the noise
+        channel, then the posterior), the sharpness fitted on pass 1's sample."""
+        sample = self._rows("sample")
+        order = np.argsort(sample["rows"])
+        power = posterior.fit_power_on(
+            sample["labels"][order], sample["probs"][order], self.n_classes
+        )
+        counts = self.runner.run(self._plan(power=power))["channel"]
+        channel = posterior.channel(counts / posterior.COUNT_UNIT)
+        p: FloatArray = self.runner.run(self._plan(power=power, channel=channel))["p"]
+        return p
+
+    def adjusted_scores(self, method: str) -> FloatArray:
+        """Scores of the threshold-adjusted probabilities (one more pass)."""
+        plan = self._plan(thresholds=self.thresholds, adjusted=method)
+        scores: FloatArray = self.runner.run(plan)["adjusted"]
+        return scores
+
+    def quality_scores(self) -> FloatArray:
+        """The label quality scores computed in pass 1."""
+        scores: FloatArray = self._rows("quality")
+        return scores
+
+
+def first_plan(n_classes: int | None, extent: mem.Extent, needs: frozenset[str]) -> Plan:
+    """Pass 1: checks, labels, and the per-row statistics ``needs`` names."""
+
+    def named(prefix: str) -> str | None:
+        found = [n.split(":", 1)[1] for n in needs if n.startswith(prefix + ":")]
+        return found[0] if found else None
+
+    return Plan(
+        n_classes,
+        kernels=mem.USE_KERNELS,
+        check=True,
+        self_confidence=extent != "check",
+        quality=named("quality"),
+        rank=named("rank"),
+        predicted="predicted" in needs,
+        accuracy="accuracy" in needs,
+        sample="sample" in needs,
+    )
+
+
+def prepare_stream(
+    runner: Runner, n_classes: int | None, extent: mem.Extent, needs: frozenset[str]
+) -> StreamPrepared:
+    """Run pass 1 (and pass 2 for extent "joint"); ``needs`` names extra statistics:
+    ``wins``, ``predicted``, ``accuracy``, ``sample``, ``low:<score>``, ``rank:<score>``,
+    ``quality:<score>``."""
+    plan = first_plan(n_classes, extent, needs)
+    first = runner.run(plan)
+    if not first.get("n"):
+        raise InvalidInputError("pred_probs is empty: there must be at least one example.")
+    k, dtype = int(first["k"]), first["dtype"]
+    check_row_stats(first["stats"], dtype)
+    labels = first.pop("labels")
+    counts = np.bincount(labels, minlength=k).astype(np.int64)
+    thresholds = None if extent == "check" else thresholds_of(labels, first["sc"], k)
+    confident = None
+    if extent == "joint":
+        low = [n.split(":", 1)[1] for n in needs if n.startswith("low:")]
+        second = runner.run(
+            Plan(
+                k,
+                kernels=mem.USE_KERNELS,
+                thresholds=thresholds,
+                collision=mem.DEFAULT_COLLISION,
+                wins="wins" in needs,
+                low=low[0] if low else None,
+            )
+        )
+        confident = ConfidentCounts(mem.finish_joint(second.pop("joint"), k), second.pop("off"))
+        first.update(second)
+    return StreamPrepared(runner, labels, k, dtype, counts, thresholds, confident, first)

@@ -388,6 +388,7 @@ def fill_heaps(
     cell_start: Any,
     cell_j: Any,
     cell_m: Any,
+    floor: Any,
 ) -> Any:
     """Pruning by class and by noise rate in one pass over pred_probs (row blocks).
 
@@ -397,6 +398,10 @@ def fill_heaps(
     heaps of the m + 1 best (at most ``counts[k]``); they are merged per class into
     thread 0's heaps, which are returned: values (-P(k) for classes, the margin for
     cells), row indices, sizes and where each heap starts. :func:`select_heaps` flags.
+
+    ``floor[c]`` (-inf for none) is a margin that cell c's (m+1)-th largest is known to
+    reach from rows seen elsewhere (the streaming engine's earlier blocks): only larger
+    margins are offered, which changes no selection and keeps the heaps nearly empty.
 
     The selection does not depend on the order rows are offered in, so each thread offers
     the rows marked ``first`` (likely issues, e.g. off the confident joint's diagonal)
@@ -431,7 +436,7 @@ def fill_heaps(
         # are dismissed by one comparison against a contiguous row of this table.
         bar = np.full((k, k), np.inf, dtype=probs.dtype)
         for cell in range(n_cells):
-            bar[cell_given[cell], cell_j[cell]] = -np.inf
+            bar[cell_given[cell], cell_j[cell]] = floor[cell]
         for phase in range(2):  # rows marked first, then the others
             for i in range(t * step, min(n, (t + 1) * step)):
                 if first[i] != (phase == 0):

@@ -283,6 +283,7 @@ def prune_flags(
         start,
         cell_j,
         cell_m,
+        np.full(cell_m.shape[0], -np.inf, dtype=probs.dtype),
     )
     n, k = probs.shape
     class_flags, class_tie = kern.select_heaps(

@@ -12,7 +12,7 @@ Dask engine runs :func:`run_block` on the workers.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,9 @@ class Cells:
     start: IntArray
     true: IntArray
     m: IntArray
+    floor: FloatArray | None = None
+    """Per cell, a margin its (m+1)-th largest is known to reach (from blocks already
+    merged), or None: blocks then only offer larger margins."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ def _cell_candidates(
     assert cells is not None
     k = probs.shape[1]
     counts = np.bincount(labels, minlength=k).astype(np.int64)
+    floor = np.full(cells.m.shape[0], -np.inf) if cells.floor is None else cells.floor
     if _compiled(plan, probs):
         kern = mem.kernels()
         with KERNEL_LOCK:
@@ -211,6 +215,7 @@ def _cell_candidates(
                 cells.start,
                 cells.true,
                 cells.m,
+                floor.astype(probs.dtype),
             )
         vals, idx, size, base = heaps[4:]
         cell = np.repeat(np.arange(size.shape[0]), size)
@@ -220,8 +225,9 @@ def _cell_candidates(
     for given, members in enumerate(prune.class_members(labels, k)):
         for c in range(cells.start[given], cells.start[given + 1]):
             margin = probs[members, cells.true[c]] - probs[members, given]
-            keep = min(int(cells.m[c]) + 1, members.shape[0])
-            pick = np.argpartition(-margin, keep - 1)[:keep] if keep else members[:0]
+            above = np.flatnonzero(margin > floor[c])
+            keep = min(int(cells.m[c]) + 1, above.shape[0])
+            pick = above[np.argpartition(-margin[above], keep - 1)[:keep]] if keep else above
             found.append((np.full(keep, c), margin[pick], members[pick] + start))
     if not found:
         return np.zeros(0, np.int64), np.zeros(0, probs.dtype), np.zeros(0, np.int64)
@@ -243,8 +249,8 @@ def run_block(start: int, labels: Any, probs: Any, plan: Plan) -> dict[str, Any]
     """What one block contributes to a pass (see :class:`Plan`)."""
     labs, arr = check_block(start, labels, probs, plan.n_classes)
     out: dict[str, Any] = {"n": labs.shape[0], "k": arr.shape[1], "dtype": arr.dtype}
-    if plan.check:
-        out["labels"] = labs
+    if plan.check:  # kept for the whole data: in the smallest integer type that holds K
+        out["labels"] = labs.astype(np.uint16 if arr.shape[1] <= 2**16 else np.int32)
         out["stats"] = _stats(plan, labs, arr, start)
     if plan.self_confidence:
         out["sc"] = arr[np.arange(labs.shape[0]), labs]
@@ -310,23 +316,37 @@ def top_per_cell(
     return cell[keep], value[keep], row[keep]
 
 
-def _smallest_keys(parts: list[dict[str, Any]], size: int) -> dict[str, Any]:
-    merged = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-    if merged["keys"].shape[0] > size:
-        pick = np.argpartition(merged["keys"], size - 1)[:size]
-        merged = {name: value[pick] for name, value in merged.items()}
-    return merged
+def _smallest_keys(kept: dict[str, Any] | None, new: dict[str, Any], size: int) -> dict[str, Any]:
+    """The ``size`` rows with the smallest keys among those kept and a new block's."""
+    if kept is not None and kept["keys"].shape[0] >= size:  # only smaller keys can enter
+        below = new["keys"] < kept["keys"].max()
+        new = {name: value[below] for name, value in new.items()}
+    if kept is not None:
+        new = {name: np.concatenate([kept[name], new[name]]) for name in new}
+    if new["keys"].shape[0] > size:
+        pick = np.argpartition(new["keys"], size - 1)[:size]
+        new = {name: value[pick] for name, value in new.items()}
+    return new
 
 
 class Accumulator:
-    """Merge the results of one pass over the blocks, fed in row order."""
+    """Merge the results of one pass over the blocks, fed in row order.
+
+    Selections stay bounded while blocks stream in: the fitting sample keeps its size,
+    and noise-cell candidates are merged whenever they have grown by half; each merge
+    also raises the floors that :meth:`refine` hands to the blocks still to come.
+    """
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.lists: dict[str, list[Any]] = {}
         self.sums: dict[str, Any] = {}
         self.seen: dict[str, set[Any]] = {"k": set(), "dtype": set()}
-        self.cell_cap = None if plan.cells is None else plan.cells.m + 1
+        self.sample: dict[str, Any] | None = None
+        self.cells: list[tuple[IntArray, FloatArray, IntArray]] = []
+        self.merged = 0  # candidates in self.cells[0] after the last merge
+        self.pending = 0  # candidates added since
+        self.floor: FloatArray | None = None
 
     def add(self, result: dict[str, Any]) -> None:
         """Take one block's result (blocks must come in row order)."""
@@ -335,20 +355,35 @@ class Accumulator:
                 self.sums[name] = self.sums.get(name, 0) + value
             elif name in self.seen:
                 self.seen[name].add(value)
+            elif name == "sample":
+                size = posterior.fit_size(int(result["k"]))
+                self.sample = _smallest_keys(self.sample, value, size)
+            elif name == "cells":
+                self.cells.append(value)
+                self.pending += value[0].shape[0]
+                if self.pending >= max(self.merged // 2, _MERGE_AT_LEAST):
+                    self._merge_cells()
             else:
                 self.lists.setdefault(name, []).append(value)
-        self._compact()
 
-    def _compact(self) -> None:
-        """Keep bounded selections bounded while blocks stream in."""
-        samples = self.lists.get("sample")
-        if samples is not None and len(samples) > 1:
-            size = posterior.fit_size(next(iter(self.seen["k"])))
-            self.lists["sample"] = [_smallest_keys(samples, size)]
-        cells = self.lists.get("cells")
-        if cells is not None and self.cell_cap is not None and len(cells) > 1:
-            cell, value, row = (np.concatenate(parts) for parts in zip(*cells, strict=True))
-            self.lists["cells"] = [top_per_cell(cell, value, row, self.cell_cap)]
+    def _merge_cells(self) -> None:
+        cells = self.plan.cells
+        assert cells is not None
+        cell, value, row = (np.concatenate(parts) for parts in zip(*self.cells, strict=True))
+        merged = top_per_cell(cell, value, row, cells.m + 1)
+        self.cells, self.merged, self.pending = [merged], merged[0].shape[0], 0
+        sizes = np.bincount(merged[0], minlength=cells.m.shape[0])
+        last = np.cumsum(sizes) - 1  # the smallest margin kept per cell
+        full = sizes == cells.m + 1
+        floor = np.full(cells.m.shape[0], -np.inf)
+        floor[full] = merged[1][last[full]]
+        self.floor = floor
+
+    def refine(self, plan: Plan) -> Plan:
+        """``plan`` with the noise cells' floors learned so far (unchanged otherwise)."""
+        if plan.cells is None or self.floor is None:
+            return plan
+        return replace(plan, cells=replace(plan.cells, floor=self.floor))
 
     def finish(self) -> dict[str, Any]:
         """The merged results: rows concatenated, counts summed, selections made."""
@@ -357,16 +392,26 @@ class Accumulator:
             if len(values) > 1:
                 raise InvalidInputError(mixed_blocks_message(name, values))
             out[name] = next(iter(values), None)
-        for name, parts in self.lists.items():
+        if self.sample is not None:
+            out["sample"] = self.sample
+        if self.cells:
+            self._merge_cells()
+            out["cells"] = self.cells[0]
+        for name in list(self.lists):
+            parts = self.lists.pop(name)  # freed as soon as joined: peak one extra vector
             if name in _ROWS:
                 out[name] = np.concatenate(parts)
             elif name == "stats":
                 out[name] = combine_stats(parts)
-            elif name == "tied":
+            else:  # tied: one list of margins per tied cell
                 out[name] = [np.concatenate(column) for column in zip(*parts, strict=True)]
-            else:  # sample, cells: compacted to one entry
-                out[name] = parts[0]
+            del parts
         return out
+
+
+#: Merge noise-cell candidates once this many have arrived since the last merge (or half
+#: as many as were kept then, whichever is more): merges stay rare and cheap.
+_MERGE_AT_LEAST = 1 << 16
 
 
 def mixed_blocks_message(name: str, values: set[Any]) -> str:

@@ -16,6 +16,7 @@ blocks on the cluster and merges the (small) results on the client.
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
@@ -53,7 +54,7 @@ class SerialRunner:
         self.passes.append(describe(plan))
         acc = Accumulator(plan)
         for start, labels, probs in self.source.blocks():
-            acc.add(run_block(start, labels, probs, plan))
+            acc.add(run_block(start, labels, probs, acc.refine(plan)))
         return acc.finish()
 
 
@@ -67,18 +68,41 @@ class DaskRunner:
     passes: list[str] = field(default_factory=list, compare=False)
 
     def run(self, plan: Plan) -> dict[str, Any]:
-        """Apply ``plan`` to every block; return the merged results."""
+        """Apply ``plan`` to every block; return the merged results.
+
+        The selection pass runs in waves: first one block per worker, then the rest in
+        a few larger waves, each starting from the floors the blocks before it set (so
+        that later blocks send back few candidates). Other passes run in one wave.
+        """
         import dask
 
         self.passes.append(describe(plan))
-        tasks = [
-            dask.delayed(run_block, pure=True)(start, labels, probs, plan)
-            for start, labels, probs in dask_blocks(self.labels, self.pred_probs)
-        ]
+        blocks = dask_blocks(self.labels, self.pred_probs)
         acc = Accumulator(plan)
-        for result in dask.compute(*tasks):
-            acc.add(result)
+        for wave in waves(len(blocks), plan.cells is not None):
+            wave_plan = acc.refine(plan)
+            tasks = [
+                dask.delayed(run_block, pure=True)(start, labels, probs, wave_plan)
+                for start, labels, probs in blocks[wave]
+            ]
+            for result in dask.compute(*tasks):
+                acc.add(result)
         return acc.finish()
+
+
+def waves(n_blocks: int, selecting: bool) -> list[slice]:
+    """How the Dask runner groups blocks: all at once, or (``selecting``) one block per
+    worker of the active client, then the rest in at most four waves."""
+    if not selecting:
+        return [slice(0, n_blocks)]
+    try:
+        from distributed import get_client
+
+        workers = max(1, len(get_client().scheduler_info()["workers"]))
+    except (ImportError, ValueError):
+        workers = os.cpu_count() or 1
+    step = max(4 * workers, -(-(n_blocks - workers) // 4))
+    return [slice(0, workers)] + [slice(a, a + step) for a in range(workers, n_blocks, step)]
 
 
 def dask_blocks(labels: Any, pred_probs: Any) -> list[tuple[int, Any, Any]]:
@@ -160,17 +184,18 @@ class StreamPrepared:
     ) -> tuple[BoolArray, BoolArray]:
         """Flags of prune_by_class (from pass 1) and prune_by_noise_rate (pass 3)."""
         nothing = np.zeros(self.labels.shape[0], dtype=bool)
-        members = prune.class_members(self.labels, self.n_classes)
-        class_flags = (
-            prune.prune_by_class(members, self._rows("sc"), prune_counts, n_keep)
-            if by_class
-            else nothing
-        )
         active = self.counts > max(n_keep, 1)
         start, true, m = mem.cells_of(prune_counts, active & by_rate)
-        if not by_rate or m.shape[0] == 0:
-            return class_flags, nothing
-        return class_flags, self._by_rate(Cells(active, start, true, m))
+        rate_flags = (
+            self._by_rate(Cells(active, start, true, m)) if by_rate and m.shape[0] else nothing
+        )
+        if not by_class:
+            return nothing, rate_flags
+        # After pass 3, so that its block and these class lists are not in memory together.
+        members = [
+            rows.astype(np.int32) for rows in prune.class_members(self.labels, self.n_classes)
+        ]
+        return prune.prune_by_class(members, self._rows("sc"), prune_counts, n_keep), rate_flags
 
     def _by_rate(self, cells: Cells) -> BoolArray:
         cell, value, row = self.runner.run(self._plan(cells=cells))["cells"]

@@ -12,6 +12,7 @@ memory; pass what they return as ``pred_probs`` (the streaming engine reads it i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -280,10 +281,11 @@ def iter_chunks(factory: Any) -> ChunkSource:
 
     Parameters
     ----------
-    factory : callable
+    factory : callable or collection
         Called with no argument, returns an iterable of ``(labels, pred_probs)`` pairs
         covering the data in the same order each time (it is called once per pass, at
-        most three times for the pruning methods).
+        most three times for the pruning methods). A list (or other collection that can
+        be iterated again) of such pairs works too; a generator cannot be read twice.
 
     Returns
     -------
@@ -299,6 +301,9 @@ def iter_chunks(factory: Any) -> ChunkSource:
     >>> labelaudit.label_quality_scores(None, labelaudit.io.iter_chunks(chunks))
     array([0.9, 0.8, 0.3])
     """
+    if not callable(factory) and isinstance(factory, Iterable) and iter(factory) is not factory:
+        chunks = factory  # a list or other re-iterable collection: read it on every pass
+        return IterChunks(lambda: chunks)
     if not callable(factory):
         raise InvalidInputError(
             "iter_chunks needs a function that returns a new iterable of (labels, pred_probs) "

@@ -225,6 +225,8 @@ def test_bad_chunks_are_explained(tmp_path):
         la.find_label_issues(None, iter_chunks(mixed))
     with bad("new iterable"):
         iter_chunks(iter([(labels, probs)]))
+    listed = iter_chunks([(labels[:30], probs[:30]), (labels[30:], probs[30:])])
+    assert_array_equal(la.find_label_issues(None, listed), la.find_label_issues(labels, probs))
     with bad("labels must be None"):
         la.find_label_issues(labels, iter_chunks(lambda: [(labels, probs)]))
     with bad("empty"):

@@ -8,7 +8,10 @@ chooses, so the flagged sets are equal to cleanlab's and not merely of the same 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit.core._chunks import row_slices
@@ -75,7 +78,10 @@ def class_members(labels: IntArray, n_classes: int) -> list[IntArray]:
 
 
 def prune_by_class(
-    members: list[IntArray], self_conf: FloatArray, prune_counts: IntArray, n_keep: int
+    members: list[npt.NDArray[np.signedinteger[Any]]],
+    self_conf: FloatArray,
+    prune_counts: IntArray,
+    n_keep: int,
 ) -> BoolArray:
     """Flag, in each class k, the examples with the lowest P(k) beyond the kept count
     (``self_conf``: each example's probability of its own label)."""

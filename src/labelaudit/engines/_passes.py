@@ -267,7 +267,9 @@ def run_block(start: int, labels: Any, probs: Any, plan: Plan) -> dict[str, Any]
     if plan.sample:
         out["sample"] = _sample(posterior.fit_size(arr.shape[1]), labs, arr, start)
     if plan.thresholds is not None and plan.adjusted is None:
-        out["joint"], out["off"] = _joint(plan, labs, arr)
+        flat, out["off"] = _joint(plan, labs, arr)
+        cells = np.flatnonzero(flat)  # at most one per row: sparse when K^2 > rows
+        out["joint"] = (cells, flat[cells])
     if plan.low is not None:
         out["low"] = SCORERS[plan.low](labs, arr)
     if plan.adjusted is not None:
@@ -289,7 +291,7 @@ def run_block(start: int, labels: Any, probs: Any, plan: Plan) -> dict[str, Any]
 # ---------------------------------------------------------------------------------------
 
 _ROWS = ("labels", "sc", "quality", "rank", "argmax_differs", "wins", "off", "low", "adjusted", "p")
-_SUMS = ("n", "n_correct", "joint", "channel")
+_SUMS = ("n", "n_correct", "channel")
 
 
 def combine_stats(parts: list[tuple[float, ...]]) -> RowStats:
@@ -355,6 +357,10 @@ class Accumulator:
                 self.sums[name] = self.sums.get(name, 0) + value
             elif name in self.seen:
                 self.seen[name].add(value)
+            elif name == "joint":  # (flat cell, count) pairs
+                k = int(result["k"])
+                total = self.sums.setdefault(name, np.zeros(k * k, dtype=np.int64))
+                np.add.at(total, value[0], value[1])
             elif name == "sample":
                 size = posterior.fit_size(int(result["k"]))
                 self.sample = _smallest_keys(self.sample, value, size)

@@ -70,9 +70,9 @@ class DaskRunner:
     def run(self, plan: Plan) -> dict[str, Any]:
         """Apply ``plan`` to every block; return the merged results.
 
-        The selection pass runs in waves: first one block per worker, then the rest in
-        a few larger waves, each starting from the floors the blocks before it set (so
-        that later blocks send back few candidates). Other passes run in one wave.
+        The selection pass runs in waves (see :func:`waves`), each starting from the
+        floors the blocks before it set, so that later blocks send back few candidates.
+        Other passes run in one wave.
         """
         import dask
 
@@ -92,17 +92,23 @@ class DaskRunner:
 
 def waves(n_blocks: int, selecting: bool) -> list[slice]:
     """How the Dask runner groups blocks: all at once, or (``selecting``) one block per
-    worker of the active client, then the rest in at most four waves."""
+    worker of the active client, then waves twice as large each time: each wave has
+    seen about as many blocks before it as it holds, so it sends back about as many
+    candidates as the first."""
     if not selecting:
         return [slice(0, n_blocks)]
     try:
         from distributed import get_client
 
-        workers = max(1, len(get_client().scheduler_info()["workers"]))
+        size = max(1, len(get_client().scheduler_info()["workers"]))
     except (ImportError, ValueError):
-        workers = os.cpu_count() or 1
-    step = max(4 * workers, -(-(n_blocks - workers) // 4))
-    return [slice(0, workers)] + [slice(a, a + step) for a in range(workers, n_blocks, step)]
+        size = os.cpu_count() or 1
+    out, start = [], 0
+    while start < n_blocks:
+        out.append(slice(start, start + size))
+        start += size
+        size *= 2
+    return out
 
 
 def dask_blocks(labels: Any, pred_probs: Any) -> list[tuple[int, Any, Any]]:

@@ -80,7 +80,8 @@ class DaskRunner:
         blocks = dask_blocks(self.labels, self.pred_probs)
         acc = Accumulator(plan)
         for wave in waves(len(blocks), plan.cells is not None):
-            wave_plan = acc.refine(plan)
+            # One graph node for the plan: each worker fetches it once per wave.
+            wave_plan = dask.delayed(acc.refine(plan), pure=True)
             tasks = [
                 dask.delayed(run_block, pure=True)(start, labels, probs, wave_plan)
                 for start, labels, probs in blocks[wave]

@@ -26,6 +26,7 @@ from labelaudit.engines._sources import (
     NpyChunks,
     read_into,
     rows_per_block,
+    table_format,
 )
 from labelaudit.engines._streaming import (
     DaskRunner,
@@ -38,7 +39,6 @@ from labelaudit.engines._streaming import (
 from labelaudit.exceptions import InvalidInputError
 
 ENGINES = ("auto", "numpy", "streaming", "dask")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def kind_of(pred_probs: Any) -> str:
@@ -104,22 +104,22 @@ def _no_labels(labels: Any, what: str) -> None:
 
 
 def path_source(labels: Any, path: Path) -> ChunkSource:
-    """A ``.npy`` file (labels: an array or a ``.npy`` path) or a Parquet file (labels:
-    the label column's name, default ``"label"``)."""
+    """A ``.npy`` file (labels: an array or a ``.npy`` path) or a Parquet / Arrow table
+    (labels: the label column's name, default ``"label"``)."""
     from labelaudit.io import npy_chunks, parquet_chunks
 
     if path.suffix == ".npy":
         return npy_chunks(path, labels)
-    if path.suffix in _PARQUET_SUFFIXES:
+    if table_format(path) is not None:
         if labels is not None and not isinstance(labels, str):
             raise InvalidInputError(
-                "With a Parquet file as pred_probs, labels must name its label column (a str) "
+                "With a table file as pred_probs, labels must name its label column (a str) "
                 f"or be None for 'label'. Got {type(labels).__name__}."
             )
         return parquet_chunks(path, label_column=labels or "label")
     raise InvalidInputError(
-        f"pred_probs given as a path must be a .npy or Parquet file. Got {os.fspath(path)!r}; "
-        "load other formats into an array first."
+        "pred_probs given as a path must be a .npy, Parquet or Arrow file (or a directory of "
+        f"Parquet files). Got {os.fspath(path)!r}; load other formats into an array first."
     )
 
 

@@ -24,6 +24,8 @@ from labelaudit.engines._sources import (
     IterChunks,
     NpyChunks,
     ParquetChunks,
+    open_table,
+    table_format,
 )
 from labelaudit.exceptions import InvalidInputError
 
@@ -222,13 +224,15 @@ def parquet_chunks(
     prob_columns: list[str] | str | None = None,
     chunk_rows: int | None = None,
 ) -> ChunkSource:
-    """pred_probs in a Parquet file, read a record batch at a time.
+    """pred_probs in a Parquet or Arrow file, read a record batch at a time.
 
     Parameters
     ----------
     path : str or Path
-        A Parquet file with a label column and the predicted probabilities: one numeric
-        column per class (in class order) or one list column holding each row's vector.
+        A Parquet file (``.parquet``, ``.pq``), an Arrow IPC / Feather file (``.arrow``,
+        ``.feather``) or a directory of Parquet files (read in sorted order), with a label
+        column and the predicted probabilities: one numeric column per class (in class
+        order) or one list column holding each row's vector.
     label_column : str, default="label"
         The column of given labels (integers in ``[0, n_classes)``).
     prob_columns : list of str or str, optional
@@ -243,12 +247,16 @@ def parquet_chunks(
         Pass it as ``pred_probs`` (with ``labels=None``) to any public function.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
+    if table_format(Path(path)) is None:
+        raise InvalidInputError(
+            f"parquet_chunks reads .parquet, .pq, .arrow and .feather files and directories "
+            f"of Parquet files. Got {str(path)!r}."
+        )
     try:
-        schema = pq.read_schema(path)
+        schema = open_table(Path(path)).schema
     except (OSError, pa.ArrowException) as exc:
-        raise InvalidInputError(f"Cannot read {str(path)!r} as a Parquet file: {exc}") from exc
+        raise InvalidInputError(f"Cannot read {str(path)!r} as a table: {exc}") from exc
     if label_column not in schema.names:
         raise InvalidInputError(
             f"The Parquet file has no column {label_column!r}. Its columns: {schema.names}; "

@@ -45,6 +45,11 @@ def results(labels, probs, engine):
     out["pruned"] = la.find_label_issues(
         labels, probs, frac_noise=0.5, min_examples_per_class=3, engine=engine
     )
+    k = out["thresholds"].shape[0]
+    out["removed"] = la.find_label_issues(
+        labels, probs, method="both", num_to_remove_per_class=np.arange(k) % 3, engine=engine
+    )
+    out["n_classes"] = la.find_label_issues(labels, probs, n_classes=k, engine=engine)
     return out
 
 
@@ -175,6 +180,14 @@ def test_parquet_columns_and_list_column(tmp_path):
     assert_array_equal(la.rank_label_issues(None, tmp_path / "list.parquet"), expected)
     with pytest.raises(la.exceptions.InvalidInputError, match="no column 'y'"):
         parquet_chunks(tmp_path / "wide.parquet", label_column="y")
+    feather = pytest.importorskip("pyarrow.feather")
+    feather.write_feather(listed, tmp_path / "list.arrow", chunksize=90)
+    assert_array_equal(la.rank_label_issues(None, tmp_path / "list.arrow"), expected)
+    (tmp_path / "parts").mkdir()
+    for i, start in enumerate(range(0, 800, 300)):  # names sort in row order
+        part = listed.slice(start, 300)
+        pq.write_table(part, tmp_path / "parts" / f"part-{i:03d}.parquet")
+    assert_array_equal(la.rank_label_issues(None, tmp_path / "parts"), expected)
 
 
 def test_ensembles_of_streamed_models(tmp_path):
@@ -246,5 +259,5 @@ def test_bad_chunks_are_explained(tmp_path):
         f.truncate(500)
     with bad("truncated"):
         la.find_label_issues(labels, tmp_path / "p.npy")
-    with bad(".npy or Parquet"):
+    with bad(".npy, Parquet or Arrow"):
         la.find_label_issues(labels, tmp_path / "p.csv")

@@ -44,10 +44,16 @@ def keep_at_least(prune_counts: IntArray, n_keep: int, frac_noise: float) -> Int
 def counts_for_removal(
     prune_counts: IntArray, label_counts: IntArray, to_remove: IntArray
 ) -> IntArray:
-    """Re-spread each class's noise cells so that exactly ``to_remove[k]`` leave class k."""
-    rates = prune_counts / np.sum(prune_counts, axis=1)
-    noise_per_row = rates.sum(axis=1) - rates.diagonal()
-    spread = (rates.T * to_remove / noise_per_row).T
+    """Re-spread each class's noise cells so that exactly ``to_remove[k]`` leave class k.
+
+    A class with no noise cell to spread over gets none (only pruning by class then
+    removes its ``to_remove[k]`` examples)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = prune_counts / np.sum(prune_counts, axis=1)
+        noise_per_row = rates.sum(axis=1) - rates.diagonal()
+        spread = np.nan_to_num(
+            (rates.T * to_remove / noise_per_row).T, nan=0.0, posinf=0.0, neginf=0.0
+        )
     np.fill_diagonal(spread, label_counts - to_remove)
     return round_rows(spread)
 

@@ -175,10 +175,28 @@ class NpyChunks(ChunkSource):
                 yield start, self.labels[start : start + block.shape[0]], block
 
 
+#: Arrow dataset formats by file suffix (a directory is read as Parquet files).
+TABLE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".arrow": "ipc", ".feather": "ipc"}
+
+
+def table_format(path: Path) -> str | None:
+    """The Arrow dataset format of a table file or a directory of Parquet files."""
+    return "parquet" if path.is_dir() else TABLE_FORMATS.get(path.suffix.lower())
+
+
+def open_table(path: Path) -> Any:
+    """The ``pyarrow.dataset`` of a Parquet or Arrow IPC file, or of a directory of
+    Parquet files (read in their sorted order)."""
+    import pyarrow.dataset as ds
+
+    return ds.dataset(path, format=table_format(path))
+
+
 @dataclass(frozen=True, repr=False)
 class ParquetChunks(ChunkSource):
-    """A Parquet file with a label column and either one probability column per class or
-    one list column of probabilities, read a record batch at a time."""
+    """A Parquet or Arrow IPC (Feather) file, or a directory of Parquet files, with a
+    label column and either one probability column per class or one list column of
+    probabilities, read a record batch at a time."""
 
     path: Path
     label_column: str
@@ -190,13 +208,13 @@ class ParquetChunks(ChunkSource):
         return f"{os.fspath(self.path)!r}, labels in {self.label_column!r}"
 
     def blocks(self) -> Iterator[Block]:
-        import pyarrow.parquet as pq
-
-        file = pq.ParquetFile(self.path)
         width = len(self.prob_columns)
         step = rows_per_block(width if width > 1 else _LIST_WIDTH_GUESS, 4, self.chunk_rows)
         columns = [self.label_column, *self.prob_columns]
-        batches = file.iter_batches(batch_size=step, columns=columns)
+        # One thread: batches then come in file order, the same on every pass.
+        batches = open_table(self.path).to_batches(
+            columns=columns, batch_size=step, use_threads=False
+        )
         yield from _counted(self._arrays(batch) for batch in batches)
 
     def _arrays(self, batch: Any) -> tuple[Any, Any]:

@@ -28,32 +28,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from speed import make_data
 
-TRUE_WEIGHT, OTHER_WEIGHT = 3.0, 1.5
 OPS = ["find", "rank", "noise", "scores"]
 ENGINES = ["numpy", "streaming", "dask1", "dask2"]
 
 
-def write_data(folder: Path, n: int, k: int, seed: int = 0) -> None:
-    """Write p.npy and y.npy a block at a time (never N x K in memory)."""
+def write_data(folder: Path, n: int, k: int) -> None:
+    """Write p.npy and y.npy (speed.py's data) a block at a time, never N x K in memory."""
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / "p.npy").exists() and np.load(folder / "p.npy", mmap_mode="r").shape == (n, k):
         return
-    rng = np.random.default_rng(seed)
-    true = rng.integers(0, k, n)
     probs = np.lib.format.open_memmap(folder / "p.npy", "w+", np.float32, (n, k))
-    step = max(1, 2_000_000 // k)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        shape = np.full((stop - start, k), OTHER_WEIGHT / (k - 1))
-        shape[np.arange(stop - start), true[start:stop]] = TRUE_WEIGHT
-        g = rng.standard_gamma(shape)
-        probs[start:stop] = g / g.sum(axis=1, keepdims=True)
+    labels, _ = make_data(n, k, out=probs)
     probs.flush()
     del probs
-    labels = true.copy()
-    flip = rng.random(n) < 0.1
-    labels[flip] = (true[flip] + rng.integers(1, k, int(flip.sum()))) % k
     np.save(folder / "y.npy", labels)
 
 

@@ -57,11 +57,14 @@ def parse_size(size: str) -> tuple[int, int]:
 TRUE_WEIGHT, OTHER_WEIGHT = 3.0, 1.5
 
 
-def make_data(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Dirichlet rows with extra weight on the true class; 10% of labels flipped at random."""
+def make_data(
+    n: int, k: int, seed: int = 0, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dirichlet rows with extra weight on the true class; 10% of labels flipped at random.
+    ``out`` (for example a memory-mapped file) receives the rows, a block at a time."""
     rng = np.random.default_rng(seed)
     true = rng.integers(0, k, n)
-    probs = np.empty((n, k), dtype=np.float32)
+    probs = np.empty((n, k), dtype=np.float32) if out is None else out
     step = max(1, 2_000_000 // k)
     for start in range(0, n, step):
         stop = min(n, start + step)

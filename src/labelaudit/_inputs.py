@@ -186,6 +186,11 @@ def dask_inputs(labels: Any, pred_probs: Any) -> tuple[Any, Any]:
         probs = as_pred_probs(pred_probs)
         step = rows_per_block(probs.shape[1], probs.dtype.itemsize, None)
         pred_probs = da.from_array(probs, chunks=(step, -1))
+    if not hasattr(pred_probs, "rechunk"):  # a dask DataFrame or Bag, not an array
+        raise InvalidInputError(
+            f"The Dask engine takes pred_probs as a dask.array. Got a {type(pred_probs).__name__}; "
+            "convert it with .to_dask_array(lengths=True)."
+        )
     if pred_probs.ndim != 2:
         raise InvalidInputError(
             f"pred_probs must be 2-D of shape (n_samples, n_classes). Got shape {pred_probs.shape}."

@@ -85,5 +85,9 @@ def test_dask_errors_are_clear(client):
         la.find_label_issues(labels, da.from_array(wrong, chunks=(100, 3)))
     with pytest.raises(la.exceptions.InvalidInputError, match="same length"):
         la.find_label_issues(labels[:-1], da.from_array(probs, chunks=(100, 3)))
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_array(probs, chunksize=100)
+    with pytest.raises(la.exceptions.InvalidInputError, match="to_dask_array"):
+        la.find_label_issues(labels, frame)
     with pytest.raises(la.exceptions.InvalidInputError, match="engine='streaming'"):
         la.find_label_issues(None, la.io.iter_chunks(lambda: [(labels, probs)]), engine="dask")

@@ -157,7 +157,7 @@ def test_audit_from_a_feature_table(tmp_path):
         ("bad_columns", "every column must be a probability"),
         ("missing", "No such file"),
         ("names", "--class-names gives 2 names for 3 classes"),
-        ("engine", "--engine must be auto or numpy"),
+        ("engine", "--engine must be auto, numpy or streaming"),
         ("no_inputs", "Give --labels and --pred-probs"),
         ("no_label_column", "--table needs --label-column"),
     ],
@@ -275,3 +275,30 @@ def test_annotators_command_errors(crowd_files, tmp_path):
     assert "needs pred_probs" in one_error_line(
         invoke("annotators", d / "wide.npy", "--method", "model", "--out", tmp_path / "o")
     )
+
+
+def test_audit_streams_a_npy_file(npy_inputs):
+    d, *_ = npy_inputs
+    outputs = {}
+    for engine in ("numpy", "streaming"):
+        out = d / engine
+        common = ["--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"]
+        result = invoke("audit", *common, "--engine", engine, "--out", out)
+        assert result.exit_code == 0, result.output
+        outputs[engine] = pd.read_parquet(out / "issues.parquet")
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["inputs"]["engine"].startswith(engine)
+    pd.testing.assert_frame_equal(outputs["streaming"], outputs["numpy"])
+    (d / "p.csv").write_text("a,b\n0.5,0.5\n")
+    result = invoke(
+        "audit",
+        "--labels",
+        d / "labels.npy",
+        "--pred-probs",
+        d / "p.csv",
+        "--engine",
+        "streaming",
+        "--out",
+        d / "x",
+    )
+    assert "--engine streaming reads pred_probs from a .npy file" in one_error_line(result)

@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from labelaudit._count import noise_of, prepared
-from labelaudit._probability import FittedPosterior, fit_posterior
 from labelaudit._results import NoiseEstimate, import_pandas
-from labelaudit._typing import BoolArray, FloatArray, IntArray, LabelsLike, ProbsLike
-from labelaudit._validation import check_fraction, check_inputs
+from labelaudit._typing import BoolArray, Engine, FloatArray, IntArray, LabelsLike, ProbsLike
+from labelaudit._validation import check_fraction
 from labelaudit.core import posterior as core_posterior
-from labelaudit.core.scores import SCORERS
 from labelaudit.core.verdict import PairStats, pair_stats
 from labelaudit.exceptions import InvalidInputError
 
@@ -118,7 +116,7 @@ def check_class_names(class_names: Any, k: int) -> list[str]:
 class _Context:
     """Everything the tables are built from."""
 
-    fit: FittedPosterior
+    labels: IntArray
     summary: core_posterior.PosteriorSummary
     pairs: PairStats
     names: list[str]
@@ -144,9 +142,10 @@ def _kinds(
 
 def _reason(ctx: _Context, row: int) -> str:
     """One sentence saying why example ``row`` is flagged."""
-    names, labels, probs = ctx.names, ctx.fit.labels, ctx.fit.pred_probs
+    names, labels = ctx.names, ctx.labels
     given, alt = int(labels[row]), int(ctx.summary.alternative[row])
-    p_given, p_alt, thr = probs[row, given], probs[row, alt], ctx.thresholds[given]
+    p_given, p_alt = ctx.scores[row], ctx.summary.model_alternative[row]
+    thr = ctx.thresholds[given]
     where = "below" if p_given < thr else "at or above"
     head = (
         f"model gives {names[alt]} {p_alt:.2f}; the label {names[given]} gets {p_given:.2f}, "
@@ -163,7 +162,7 @@ def _reason(ctx: _Context, row: int) -> str:
 
 def _issues_frame(ctx: _Context) -> pd.DataFrame:
     pd = import_pandas()
-    labels = ctx.fit.labels
+    labels = ctx.labels
     reasons = np.full(labels.shape[0], "", dtype=object)
     for row in np.flatnonzero(ctx.flagged):
         reasons[row] = _reason(ctx, int(row))
@@ -212,7 +211,7 @@ def _pairs_frame(ctx: _Context) -> pd.DataFrame:
     k, pairs = len(ctx.names), ctx.pairs
     true, given = np.nonzero(~np.eye(k, dtype=bool))
     n_flagged = np.zeros((k, k), dtype=np.int64)
-    np.add.at(n_flagged, (ctx.suggested[ctx.flagged], ctx.fit.labels[ctx.flagged]), 1)
+    np.add.at(n_flagged, (ctx.suggested[ctx.flagged], ctx.labels[ctx.flagged]), 1)
     verdict = np.where(
         pairs.systematic, "systematic", np.where(pairs.clean, "clean", "individual")
     )[true, given]
@@ -236,7 +235,7 @@ def _pairs_frame(ctx: _Context) -> pd.DataFrame:
 
 def _classes_frame(ctx: _Context) -> pd.DataFrame:
     pd = import_pandas()
-    k, labels = len(ctx.names), ctx.fit.labels
+    k, labels = len(ctx.names), ctx.labels
     joint = ctx.summary.expected_joint
     n_given = np.bincount(labels, minlength=k)
     expected_errors = joint.sum(axis=0) - np.diag(joint)
@@ -265,6 +264,7 @@ def audit(
     background_rate: float | None = None,
     alpha: float = 0.05,
     n_classes: int | None = None,
+    engine: Engine = "auto",
 ) -> Audit:
     """Diagnose the labels: per-example probabilities, suggestions and reasons, and per
     class pair a verdict of systematic confusion or individual errors.
@@ -290,6 +290,9 @@ def audit(
         Family-wise level of the binomial tests (Bonferroni over the K(K-1) pairs).
     n_classes : int, optional
         Number of classes; defaults to the number of columns of ``pred_probs``.
+    engine : {"auto", "numpy", "streaming", "dask"}, default="auto"
+        How to read ``pred_probs`` (see ``docs/engines.md``); streamed or on Dask, the
+        audit takes four passes and never holds pred_probs, only per-example columns.
 
     Returns
     -------
@@ -314,26 +317,26 @@ def audit(
     >>> str(result.issues.loc[450, "kind"]), str(result.issues.loc[450, "suggested_label"])
     ('individual', 'fox')
     """
-    labs, probs, k = check_inputs(labels, pred_probs, n_classes)
-    names = check_class_names(class_names, k)
     cut = check_fraction("threshold", threshold)
     rate = check_fraction("systematic_rate", systematic_rate)
     background = (
         None if background_rate is None else check_fraction("background_rate", background_rate)
     )
     level = check_fraction("alpha", alpha)
-    noise = noise_of(prepared(labs, probs, k))  # also checks pred_probs' rows
-    fit = fit_posterior(labs, probs, k, checked=True)
-    summary = core_posterior.summarize(labs, probs, fit.power, fit.channel)
+    prep = prepared(labels, pred_probs, n_classes, "joint", engine, frozenset({"sample"}))
+    names = check_class_names(class_names, prep.n_classes)
+    noise = noise_of(prep)
+    power, summary = prep.posterior_summary()
     pairs = pair_stats(summary.expected_joint, rate, background, level)
     flagged = summary.p_mislabeled >= cut
+    labs = prep.labels
     ctx = _Context(
-        fit=fit,
+        labels=labs,
         summary=summary,
         pairs=pairs,
         names=names,
         thresholds=np.asarray(noise.thresholds, dtype=np.float64),
-        scores=np.asarray(SCORERS["self_confidence"](labs, probs), dtype=np.float64),
+        scores=np.asarray(prep.self_confidence(), dtype=np.float64),
         flagged=flagged,
         suggested=np.where(flagged, summary.alternative, labs),
         kinds=_kinds(pairs, summary, labs, flagged),
@@ -345,6 +348,6 @@ def audit(
         health=float(1.0 - summary.p_mislabeled.mean()),
         noise=noise,
         background_rate=pairs.background,
-        power=fit.power,
+        power=power,
         threshold=cut,
     )

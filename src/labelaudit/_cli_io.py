@@ -4,6 +4,7 @@ the report and tables. Errors are InvalidInputError with one clear line."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,26 @@ def load_labels(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
         return values.astype(np.int64), None
     names, codes = np.unique(values.astype(str), return_inverse=True)
     return codes.astype(np.int64), [str(n) for n in names]
+
+
+@dataclass(frozen=True)
+class StreamedFile:
+    """A ``.npy`` of pred_probs left on disk for the streaming engine."""
+
+    path: Path
+    shape: tuple[int, ...]
+
+
+def stream_pred_probs(path: Path) -> StreamedFile:
+    """Check that ``path`` is a 2-D float ``.npy`` the streaming engine can read in blocks."""
+    from labelaudit.engines._sources import NpyChunks
+
+    if path.suffix.lower() != ".npy":
+        raise InvalidInputError(
+            f"--engine streaming reads pred_probs from a .npy file. Got {str(path)!r}; convert "
+            "it with numpy.save, or use --engine auto."
+        )
+    return StreamedFile(path, NpyChunks(path, None).header.shape)
 
 
 def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -29,7 +30,10 @@ FloatArray: TypeAlias = npt.NDArray[np.floating[Any]]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
-#: What users may pass as labels: anything ``numpy.asarray`` turns into a 1-D array.
-LabelsLike: TypeAlias = npt.ArrayLike
-#: What users may pass as predicted probabilities.
-ProbsLike: TypeAlias = npt.ArrayLike
+#: What users may pass as labels: anything ``numpy.asarray`` turns into a 1-D array, a
+#: ``.npy`` path, a dask array, or None with a chunk source that carries its labels.
+LabelsLike: TypeAlias = npt.ArrayLike | str | os.PathLike[str] | None
+#: What users may pass as predicted probabilities: an array-like, a path to a ``.npy`` or
+#: table file, a chunk source, a function returning chunks, or a dask array (the engines
+#: check which; see ``_inputs.kind_of``).
+ProbsLike: TypeAlias = Any

@@ -159,7 +159,10 @@ def audit(
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the outputs.")] = Path("labelaudit-out"),
     top: Annotated[int, typer.Option(help="Issues to print.")] = 10,
-    engine: Annotated[str, typer.Option(help="auto or numpy (in memory).")] = "auto",
+    engine: Annotated[
+        str,
+        typer.Option(help="auto or numpy (in memory), or streaming (reads a .npy in blocks)."),
+    ] = "auto",
     folds: Annotated[int, typer.Option(help="Cross-validation folds for --table.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the fold shuffling.")] = 0,
     fail_under: Annotated[
@@ -169,11 +172,11 @@ def audit(
 ) -> None:
     """Audit labels: from --labels and --pred-probs, or from --table and --label-column."""
     from labelaudit import audit as run_audit
-    from labelaudit._cli_io import load_table_inputs
+    from labelaudit._cli_io import StreamedFile, load_table_inputs, stream_pred_probs
     from labelaudit.report import render
 
-    if engine not in ("auto", "numpy"):
-        raise UsageError(f"--engine must be auto or numpy. Got {engine!r}.")
+    if engine not in ("auto", "numpy", "streaming"):
+        raise UsageError(f"--engine must be auto, numpy or streaming. Got {engine!r}.")
     check_out_dir(out, force)
     metadata: dict[str, Any] = {}
     names: list[str] | None
@@ -185,20 +188,25 @@ def audit(
         if label_column is None:
             raise UsageError("--table needs --label-column (the column with the given labels).")
         codes, names, X, model = load_table_inputs(table, label_column)
-        probs = cross_validate(model, X, codes, folds, seed)
+        probs: Any = cross_validate(model, X, codes, folds, seed)
         metadata.update(
             table=str(table), label_column=label_column, model=repr(model), folds=folds, seed=seed
         )
     elif labels is not None and pred_probs is not None:
         codes, names = load_labels(labels)
-        probs = load_pred_probs(pred_probs)
+        streamed = engine == "streaming"
+        probs = stream_pred_probs(pred_probs) if streamed else load_pred_probs(pred_probs)
         metadata.update(labels=str(labels), pred_probs=str(pred_probs))
     else:
         raise UsageError("Give --labels and --pred-probs, or --table and --label-column.")
     given_names = parse_class_names(class_names, probs.shape[1])
     names = given_names or names or [str(i) for i in range(probs.shape[1])]
-    result = run_audit(codes, probs, class_names=names)
-    metadata["engine"] = "numpy (in memory)"
+    if isinstance(probs, StreamedFile):
+        result = run_audit(codes, probs.path, class_names=names, engine="streaming")
+        metadata["engine"] = "streaming (blocks of the .npy file)"
+    else:
+        result = run_audit(codes, probs, class_names=names)
+        metadata["engine"] = "numpy (in memory)"
     report = render(result, metadata=metadata)
     summary = summary_dict(result, metadata)
     print_summary(result, top)

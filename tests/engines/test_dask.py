@@ -91,3 +91,11 @@ def test_dask_errors_are_clear(client):
         la.find_label_issues(labels, frame)
     with pytest.raises(la.exceptions.InvalidInputError, match="engine='streaming'"):
         la.find_label_issues(None, la.io.iter_chunks(lambda: [(labels, probs)]), engine="dask")
+
+
+def test_dask_audit(client):
+    from .test_streaming import assert_same_audit
+
+    labels, probs = make_data(6, 900, 4, dtype=np.float32, noise=0.3)
+    expected = la.audit(labels, probs)
+    assert_same_audit(expected, la.audit(labels, da.from_array(probs, chunks=(200, 4))))

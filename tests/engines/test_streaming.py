@@ -261,3 +261,30 @@ def test_bad_chunks_are_explained(tmp_path):
         la.find_label_issues(labels, tmp_path / "p.npy")
     with bad(".npy, Parquet or Arrow"):
         la.find_label_issues(labels, tmp_path / "p.csv")
+
+
+def assert_same_audit(expected, got):
+    import pandas as pd
+
+    for name in ("issues", "class_pairs", "classes"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), obj=name)
+    assert (got.health, got.power, got.background_rate) == (
+        expected.health,
+        expected.power,
+        expected.background_rate,
+    )
+    assert_array_equal(got.noise.noise_matrix, expected.noise.noise_matrix)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_audit_streams(tmp_path, dtype):
+    labels, probs = make_data(11, 1500, 5, dtype=dtype, noise=0.25)
+    names = list("abcde")
+    expected = la.audit(labels, probs, class_names=names)
+    assert_same_audit(
+        expected, la.audit(None, chunked(labels, probs, [1, 0, 333]), class_names=names)
+    )
+    np.save(tmp_path / "p.npy", probs)
+    source, calls = counting(labels, probs)
+    assert_same_audit(expected, la.audit(None, source, class_names=names))
+    assert len(calls) == 4

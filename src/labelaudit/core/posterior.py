@@ -184,6 +184,10 @@ def mislabeled_probability(
     return np.clip(out, 0.0, 1.0)
 
 
+#: The per-example fields of :class:`PosteriorSummary`, in order.
+SUMMARY_ROWS = ("p_mislabeled", "alternative", "p_alternative", "model_alternative")
+
+
 @dataclass(frozen=True)
 class PosteriorSummary:
     """What the audit needs from the posterior, without keeping its N x K rows."""
@@ -191,7 +195,15 @@ class PosteriorSummary:
     p_mislabeled: FloatArray  # (N,) 1 - P(true = given)
     alternative: IntArray  # (N,) the most probable true class other than the given one
     p_alternative: FloatArray  # (N,) its posterior probability
-    expected_joint: FloatArray  # (K, K) [true j, given i]: sum of the posteriors
+    model_alternative: FloatArray  # (N,) pred_probs' probability of that class
+    expected_counts: IntArray  # (K, K) [true j, given i]: sums of the posteriors, in units
+    # of COUNT_UNIT (exact in any order, so every engine and chunking agrees)
+
+    @property
+    def expected_joint(self) -> FloatArray:
+        """``[true j, given i]``: the sum of the posteriors of true j over rows labeled i."""
+        joint: FloatArray = self.expected_counts / COUNT_UNIT
+        return joint
 
 
 def summarize(
@@ -199,16 +211,19 @@ def summarize(
 ) -> PosteriorSummary:
     """One chunked pass computing :class:`PosteriorSummary`."""
     n, k = pred_probs.shape
-    p_wrong, p_alt = np.empty(n), np.empty(n)
+    p_wrong, p_alt, model_alt = np.empty(n), np.empty(n), np.empty(n)
     alt = np.empty(n, dtype=np.int64)
-    expected = np.zeros((k, k))
+    expected = np.zeros((k, k), dtype=np.int64)
     for rows in row_slices(n, k, pred_probs.itemsize):
         labs = labels[rows]
         post = posterior(labs, pred_probs[rows], power, noise_channel)
-        add_joint_counts(labs, post, expected)
+        add_joint_counts(labs, np.rint(post * COUNT_UNIT).astype(np.int64), expected)
         r = np.arange(post.shape[0])
         p_wrong[rows] = 1.0 - post[r, labs]
         post[r, labs] = -1.0
         alt[rows] = post.argmax(axis=1)
         p_alt[rows] = post[r, alt[rows]]
-    return PosteriorSummary(np.clip(p_wrong, 0.0, 1.0), alt, np.clip(p_alt, 0.0, 1.0), expected)
+        model_alt[rows] = pred_probs[rows][r, alt[rows]]
+    return PosteriorSummary(
+        np.clip(p_wrong, 0.0, 1.0), alt, np.clip(p_alt, 0.0, 1.0), model_alt, expected
+    )

@@ -94,6 +94,18 @@ class Prepared(NamedTuple):
 
         return probability_of(self.labels, self.probs, self.n_classes, checked=True)
 
+    def posterior_summary(self) -> tuple[float, Any]:
+        """The posterior's sharpness and what the audit needs of it."""
+        from labelaudit._probability import fit_posterior
+        from labelaudit.core import posterior
+
+        fit = fit_posterior(self.labels, self.probs, self.n_classes, checked=True)
+        return fit.power, posterior.summarize(self.labels, self.probs, fit.power, fit.channel)
+
+    def self_confidence(self) -> FloatArray:
+        """Each example's probability of its given label (pred_probs' dtype)."""
+        return self_confidence(self.labels, self.probs)
+
     def adjusted_scores(self, method: str) -> FloatArray:
         """Scores of the threshold-adjusted probabilities (extent "thresholds")."""
         assert self.thresholds is not None

@@ -83,6 +83,8 @@ class Plan:
     power: float | None = None
     """Sum the sharpened channel counts (alone) or the posterior (with ``channel``)."""
     channel: FloatArray | None = None
+    summary: bool = False
+    """With ``power`` and ``channel``: the audit's posterior summary instead of p alone."""
     cells: Cells | None = None
     """Keep each noise cell's m + 1 largest margins."""
     tied: tuple[tuple[int, int], ...] = ()
@@ -277,8 +279,13 @@ def run_block(start: int, labels: Any, probs: Any, plan: Plan) -> dict[str, Any]
         out["adjusted"] = adjusted_score(SCORERS[plan.adjusted], labs, arr, plan.thresholds)
     if plan.power is not None and plan.channel is None:
         out["channel"] = posterior.channel_counts(labs, arr, arr.shape[1], plan.power)
-    if plan.power is not None and plan.channel is not None:
+    if plan.power is not None and plan.channel is not None and not plan.summary:
         out["p"] = posterior.mislabeled_probability(labs, arr, plan.power, plan.channel)
+    if plan.summary:
+        assert plan.power is not None and plan.channel is not None
+        summary = posterior.summarize(labs, arr, plan.power, plan.channel)
+        out.update((name, getattr(summary, name)) for name in _SUMMARY_ROWS)
+        out["expected_counts"] = summary.expected_counts
     if plan.cells is not None:
         out["cells"] = _cell_candidates(plan, labs, arr, start)
     if plan.tied:
@@ -290,8 +297,12 @@ def run_block(start: int, labels: Any, probs: Any, plan: Plan) -> dict[str, Any]
 # Merging, in row order.
 # ---------------------------------------------------------------------------------------
 
-_ROWS = ("labels", "sc", "quality", "rank", "argmax_differs", "wins", "off", "low", "adjusted", "p")
-_SUMS = ("n", "n_correct", "channel")
+_SUMMARY_ROWS = posterior.SUMMARY_ROWS
+_ROWS = (
+    *("labels", "sc", "quality", "rank", "argmax_differs", "wins", "off", "low", "adjusted", "p"),
+    *_SUMMARY_ROWS,
+)
+_SUMS = ("n", "n_correct", "channel", "expected_counts")
 
 
 def combine_stats(parts: list[tuple[float, ...]]) -> RowStats:

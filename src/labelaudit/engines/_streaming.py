@@ -226,18 +226,40 @@ class StreamPrepared:
             members = np.flatnonzero(self.labels == k)
             flags[members[np.argsort(values)[: int(cells.m[c])]]] = True
 
-    def mislabeled_probability(self) -> FloatArray:
-        """The posterior probability that each label is wrong: two more passes (the noise
-        channel, then the posterior), the sharpness fitted on pass 1's sample."""
+    def _fitted(self) -> tuple[float, FloatArray]:
+        """The posterior's sharpness (fitted on pass 1's sample) and noise channel (one
+        more pass)."""
         sample = self._rows("sample")
         order = np.argsort(sample["rows"])
         power = posterior.fit_power_on(
             sample["labels"][order], sample["probs"][order], self.n_classes
         )
         counts = self.runner.run(self._plan(power=power))["channel"]
-        channel = posterior.channel(counts / posterior.COUNT_UNIT)
+        return power, posterior.channel(counts / posterior.COUNT_UNIT)
+
+    def mislabeled_probability(self) -> FloatArray:
+        """The posterior probability that each label is wrong: two more passes (the noise
+        channel, then the posterior)."""
+        power, channel = self._fitted()
         p: FloatArray = self.runner.run(self._plan(power=power, channel=channel))["p"]
         return p
+
+    def posterior_summary(self) -> tuple[float, posterior.PosteriorSummary]:
+        """The posterior's sharpness and what the audit needs of it (two more passes)."""
+        power, channel = self._fitted()
+        found = self.runner.run(self._plan(power=power, channel=channel, summary=True))
+        return power, posterior.PosteriorSummary(
+            p_mislabeled=found["p_mislabeled"],
+            alternative=found["alternative"],
+            p_alternative=found["p_alternative"],
+            model_alternative=found["model_alternative"],
+            expected_counts=found["expected_counts"],
+        )
+
+    def self_confidence(self) -> FloatArray:
+        """Each example's probability of its given label (pred_probs' dtype)."""
+        sc: FloatArray = self._rows("sc")
+        return sc
 
     def adjusted_scores(self, method: str) -> FloatArray:
         """Scores of the threshold-adjusted probabilities (one more pass)."""

@@ -1,7 +1,7 @@
 """Memory and time of the engines on a pred_probs file larger than we want in memory.
 
     .venv/bin/python benchmarks/engines.py [--size 1e7x100] [--dir /tmp/la-engines]
-        [--ops find,rank,noise,scores] [--engines numpy,streaming,dask1,dask2]
+        [--ops find,rank,noise,scores[,audit]] [--engines numpy,streaming,dask1,dask2]
 
 Writes ``p.npy`` (float32, Dirichlet-style rows, 10% label noise, as benchmarks/speed.py)
 and ``y.npy`` into ``--dir`` once, then runs each operation with each engine in a fresh
@@ -89,6 +89,8 @@ def call(op: str, labels: Any, probs: Any, engine: str) -> Any:
         return la.rank_label_issues(labels, probs, engine=engine)
     if op == "noise":
         return la.estimate_noise(labels, probs, engine=engine).noise_matrix
+    if op == "audit":  # not in the default --ops: the per-example table is large
+        return la.audit(labels, probs, engine=engine).issues["p_mislabeled"].to_numpy()
     return la.label_quality_scores(labels, probs, engine=engine)
 
 

@@ -223,8 +223,15 @@ def _cell_candidates(
         cell = np.repeat(np.arange(size.shape[0]), size)
         pos = np.arange(cell.shape[0]) - np.repeat(np.cumsum(size) - size, size) + base[cell]
         return cell, vals[pos], idx[pos].astype(np.int64) + start
+    return _cell_candidates_numpy(cells, floor, labels, probs, start)
+
+
+def _cell_candidates_numpy(
+    cells: Cells, floor: FloatArray, labels: IntArray, probs: FloatArray, start: int
+) -> tuple[IntArray, FloatArray, IntArray]:
+    """:func:`_cell_candidates` for float16 blocks (or with the kernels switched off)."""
     found: list[tuple[IntArray, FloatArray, IntArray]] = []
-    for given, members in enumerate(prune.class_members(labels, k)):
+    for given, members in enumerate(prune.class_members(labels, probs.shape[1])):
         for c in range(cells.start[given], cells.start[given + 1]):
             margin = probs[members, cells.true[c]] - probs[members, given]
             above = np.flatnonzero(margin > floor[c])
@@ -249,6 +256,8 @@ def _tied_margins(plan: Plan, labels: IntArray, probs: FloatArray) -> list[Float
 
 def run_block(start: int, labels: Any, probs: Any, plan: Plan) -> dict[str, Any]:
     """What one block contributes to a pass (see :class:`Plan`)."""
+    # One flat dispatch over the plan's fields (each a line or two), kept in one place so
+    # that a pass's contents read top to bottom; the work is in the helpers above.
     labs, arr = check_block(start, labels, probs, plan.n_classes)
     out: dict[str, Any] = {"n": labs.shape[0], "k": arr.shape[1], "dtype": arr.dtype}
     if plan.check:  # kept for the whole data: in the smallest integer type that holds K

@@ -112,21 +112,24 @@ def _compiled(plan: Plan, probs: FloatArray) -> bool:
 
 def _stats(plan: Plan, labels: IntArray, probs: FloatArray, start: int) -> tuple[float, ...]:
     """(low, high, distance of the worst row sum from 1, its row, its sum, first bad row)."""
-    if _compiled(plan, probs):
-        kern = mem.kernels()
-        with KERNEL_LOCK:
-            _, _, raw = kern.scan_rows(
-                labels,
-                probs,
-                kern.n_threads(),
-                np.zeros(probs.shape[1], probs.dtype),
-                False,
-                False,
-                mem.index_like(labels.shape[0]),
-            )
-        stats = mem.combine_stats(probs, raw)
-    else:
-        stats = row_stats(probs)
+    if not _compiled(plan, probs):
+        return _located(row_stats(probs), start)
+    kern = mem.kernels()
+    with KERNEL_LOCK:
+        _, _, raw = kern.scan_rows(
+            labels,
+            probs,
+            kern.n_threads(),
+            np.zeros(probs.shape[1], probs.dtype),
+            False,
+            False,
+            mem.index_like(labels.shape[0]),
+        )
+    return _located(mem.combine_stats(probs, raw), start)
+
+
+def _located(stats: RowStats, start: int) -> tuple[float, ...]:
+    """A block's :class:`RowStats` as :func:`_stats`' tuple, rows counted from ``start``."""
     worst = start + stats.worst_row if stats.worst_row >= 0 else -1
     bad = start + stats.bad_row if stats.bad_row >= 0 else -1
     dev = abs(stats.worst_sum - 1.0) if worst >= 0 else 0.0
@@ -152,16 +155,23 @@ def _argmax_differs(plan: Plan, labels: IntArray, probs: FloatArray) -> BoolArra
     return np.asarray(probs.argmax(axis=1) != labels)
 
 
-def _quality(plan: Plan, labels: IntArray, probs: FloatArray) -> FloatArray:
-    """Scores as ``_inmemory.checked_scores`` computes them (float64)."""
+def _quality(
+    plan: Plan, labels: IntArray, probs: FloatArray, start: int
+) -> tuple[FloatArray, tuple[float, ...]]:
+    """Scores as ``_inmemory.checked_scores`` computes them (float64) and the block's
+    row checks, in one scan when compiled."""
+    method = plan.quality or ""
     if not _compiled(plan, probs):
-        return np.asarray(SCORERS[plan.quality or ""](labels, probs), dtype=np.float64)
+        scores = np.asarray(SCORERS[method](labels, probs), dtype=np.float64)
+        return scores, _stats(plan, labels, probs, start)
     kern = mem.kernels()
     out = np.empty(labels.shape[0], dtype=np.float64)
-    code = mem.SCORE_CODES.get(plan.quality or "", 2)
+    code = mem.SCORE_CODES.get(method, 2)
     with KERNEL_LOCK:
-        kern.scan_scores(labels, probs, kern.n_threads(), code, probs.dtype.type(PROB_FLOOR), out)
-    return out
+        raw = kern.scan_scores(
+            labels, probs, kern.n_threads(), code, probs.dtype.type(PROB_FLOOR), out
+        )
+    return out, _located(mem.combine_stats(probs, raw), start)
 
 
 def _joint(plan: Plan, labels: IntArray, probs: FloatArray) -> tuple[IntArray, BoolArray]:
@@ -262,11 +272,12 @@ def run_block(start: int, labels: Any, probs: Any, plan: Plan) -> dict[str, Any]
     out: dict[str, Any] = {"n": labs.shape[0], "k": arr.shape[1], "dtype": arr.dtype}
     if plan.check:  # kept for the whole data: in the smallest integer type that holds K
         out["labels"] = labs.astype(np.uint16 if arr.shape[1] <= 2**16 else np.int32)
-        out["stats"] = _stats(plan, labs, arr, start)
+        if plan.quality is None:
+            out["stats"] = _stats(plan, labs, arr, start)
     if plan.self_confidence:
         out["sc"] = arr[np.arange(labs.shape[0]), labs]
-    if plan.quality is not None:
-        out["quality"] = _quality(plan, labs, arr)
+    if plan.quality is not None:  # scores are only asked for in a first pass
+        out["quality"], out["stats"] = _quality(plan, labs, arr, start)
     if plan.rank is not None:
         out["rank"] = SCORERS[plan.rank](labs, arr)
     if plan.predicted:

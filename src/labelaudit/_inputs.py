@@ -24,7 +24,6 @@ from labelaudit.engines._sources import (
     ChunkSource,
     IterChunks,
     NpyChunks,
-    read_into,
     rows_per_block,
     table_format,
 )
@@ -209,28 +208,16 @@ def npy_dask_array(path: Path) -> Any:
     import dask
     import dask.array as da
 
-    header = NpyChunks(path, np.zeros(0)).header
-    n, k = header.shape
-    step = rows_per_block(k, header.dtype.itemsize, None)
-    read: Callable[..., Any] = dask.delayed(read_npy_rows, pure=True)
+    source = NpyChunks(path, None)
+    n, k = source.header.shape
+    dtype = source.header.dtype
+    step = rows_per_block(k, dtype.itemsize, None)
+    read: Callable[..., Any] = dask.delayed(source.read_rows, pure=True)
     blocks = [
-        da.from_delayed(
-            read(path, start, min(step, n - start)), (min(step, n - start), k), dtype=header.dtype
-        )
+        da.from_delayed(read(start, min(step, n - start)), (min(step, n - start), k), dtype=dtype)
         for start in range(0, n, step)
     ]
     return da.concatenate(blocks, axis=0)
-
-
-def read_npy_rows(path: Path, start: int, n_rows: int) -> Any:
-    """Rows ``start:start + n_rows`` of a 2-D C-order ``.npy`` file."""
-    header = NpyChunks(path, np.zeros(0)).header
-    k = header.shape[1]
-    out = np.empty((n_rows, k), dtype=header.dtype)
-    with open(path, "rb") as f:
-        f.seek(header.offset + start * k * header.dtype.itemsize)
-        read_into(f, out)
-    return out
 
 
 class DaskArrayChunks(ChunkSource):

@@ -161,18 +161,23 @@ class NpyChunks(ChunkSource):
 
     def blocks(self) -> Iterator[Block]:
         n, k = self.header.shape
-        dtype = self.header.dtype
-        step = rows_per_block(k, dtype.itemsize, self.chunk_rows)
+        step = rows_per_block(k, self.header.dtype.itemsize, self.chunk_rows)
+        for start in range(0, n, step):
+            block = self.read_rows(start, min(step, n - start))
+            yield start, self.labels[start : start + block.shape[0]], block
+
+    def read_rows(self, start: int, n_rows: int) -> FloatArray:
+        """Rows ``start:start + n_rows`` (the Dask engine's blocks call this on workers)."""
+        n, k = self.header.shape
+        block: FloatArray = np.empty((n_rows, k), dtype=self.header.dtype)
         with open(self.path, "rb") as f:
-            f.seek(self.header.offset)
-            for start in range(0, n, step):
-                block: FloatArray = np.empty((min(step, n - start), k), dtype=dtype)
-                if read_into(f, block) != block.nbytes:
-                    raise InvalidInputError(
-                        f"{os.fspath(self.path)!r} ends early: its header promises {n} rows; "
-                        "the file is truncated. Write it again."
-                    )
-                yield start, self.labels[start : start + block.shape[0]], block
+            f.seek(self.header.offset + start * k * self.header.dtype.itemsize)
+            if read_into(f, block) != block.nbytes:
+                raise InvalidInputError(
+                    f"{os.fspath(self.path)!r} ends early: its header promises {n} rows; "
+                    "the file is truncated. Write it again."
+                )
+        return block
 
 
 #: Arrow dataset formats by file suffix (a directory is read as Parquet files).

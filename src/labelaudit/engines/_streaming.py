@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -46,12 +46,9 @@ class SerialRunner:
     """Reads the blocks of a source one after another, in this process."""
 
     source: ChunkSource
-    passes: list[str] = field(default_factory=list, compare=False)
-    """What each pass computed (tests and benchmarks count passes)."""
 
     def run(self, plan: Plan) -> dict[str, Any]:
         """Apply ``plan`` to every block; return the merged results."""
-        self.passes.append(describe(plan))
         acc = Accumulator(plan)
         for start, labels, probs in self.source.blocks():
             acc.add(run_block(start, labels, probs, acc.refine(plan)))
@@ -65,7 +62,6 @@ class DaskRunner:
 
     labels: Any
     pred_probs: Any
-    passes: list[str] = field(default_factory=list, compare=False)
 
     def run(self, plan: Plan) -> dict[str, Any]:
         """Apply ``plan`` to every block; return the merged results.
@@ -76,7 +72,6 @@ class DaskRunner:
         """
         import dask
 
-        self.passes.append(describe(plan))
         blocks = dask_blocks(self.labels, self.pred_probs)
         acc = Accumulator(plan)
         for wave in waves(len(blocks), plan.cells is not None):
@@ -134,16 +129,6 @@ def is_dask(value: Any) -> bool:
     return type(value).__module__.split(".")[0] == "dask"
 
 
-def describe(plan: Plan) -> str:
-    """The fields a plan sets, for counting and logging passes."""
-    skip = {"n_classes", "kernels", "collision"}
-    return ",".join(
-        f.name
-        for f in fields(plan)
-        if f.name not in skip and getattr(plan, f.name) is not f.default
-    )
-
-
 @dataclass(frozen=True)
 class StreamPrepared:
     """What the first passes learned; methods as ``_inmemory.Prepared``'s."""
@@ -151,7 +136,6 @@ class StreamPrepared:
     runner: Runner
     labels: IntArray
     n_classes: int
-    dtype: np.dtype[Any]
     counts: IntArray
     thresholds: FloatArray | None
     confident: ConfidentCounts | None
@@ -273,20 +257,21 @@ class StreamPrepared:
         return scores
 
 
+def named(needs: frozenset[str], prefix: str) -> str | None:
+    """The score a ``prefix:<score>`` entry of ``needs`` names, if any."""
+    found = [n.split(":", 1)[1] for n in needs if n.startswith(prefix + ":")]
+    return found[0] if found else None
+
+
 def first_plan(n_classes: int | None, extent: mem.Extent, needs: frozenset[str]) -> Plan:
     """Pass 1: checks, labels, and the per-row statistics ``needs`` names."""
-
-    def named(prefix: str) -> str | None:
-        found = [n.split(":", 1)[1] for n in needs if n.startswith(prefix + ":")]
-        return found[0] if found else None
-
     return Plan(
         n_classes,
         kernels=mem.USE_KERNELS,
         check=True,
         self_confidence=extent != "check",
-        quality=named("quality"),
-        rank=named("rank"),
+        quality=named(needs, "quality"),
+        rank=named(needs, "rank"),
         predicted="predicted" in needs,
         accuracy="accuracy" in needs,
         sample="sample" in needs,
@@ -310,7 +295,6 @@ def prepare_stream(
     thresholds = None if extent == "check" else thresholds_of(labels, first["sc"], k)
     confident = None
     if extent == "joint":
-        low = [n.split(":", 1)[1] for n in needs if n.startswith("low:")]
         second = runner.run(
             Plan(
                 k,
@@ -318,9 +302,9 @@ def prepare_stream(
                 thresholds=thresholds,
                 collision=mem.DEFAULT_COLLISION,
                 wins="wins" in needs,
-                low=low[0] if low else None,
+                low=named(needs, "low"),
             )
         )
         confident = ConfidentCounts(mem.finish_joint(second.pop("joint"), k), second.pop("off"))
         first.update(second)
-    return StreamPrepared(runner, labels, k, dtype, counts, thresholds, confident, first)
+    return StreamPrepared(runner, labels, k, counts, thresholds, confident, first)

@@ -103,14 +103,17 @@ def _filter(prep: AnyPrepared, method: str, options: dict[str, Any]) -> BoolArra
     return prep.without_label_wins(flags)
 
 
-def _check_removal(value: Any, k: int, method: str) -> IntArray | None:
-    if value is None:
-        return None
+def _pruning_only(name: str, method: str) -> None:
+    """Reject an option that only the pruning methods take (checked before any pass)."""
     if method not in PRUNE_METHODS:
         raise InvalidInputError(
-            f"num_to_remove_per_class works only with method in {list(PRUNE_METHODS)}. "
-            f"Got method={method!r}."
+            f"{name} works only with method in {list(PRUNE_METHODS)}. Got method={method!r}."
         )
+
+
+def _check_removal(value: Any, k: int) -> IntArray | None:
+    if value is None:
+        return None
     arr = np.asarray(value)
     if arr.shape != (k,) or arr.dtype.kind not in "iu" or (arr < 0).any():
         raise InvalidInputError(
@@ -181,17 +184,15 @@ def find_label_issues(
     """
     method = check_option("method", method, FILTER_METHODS)
     frac = check_fraction("frac_noise", frac_noise)
-    if frac != 1.0 and method not in PRUNE_METHODS:
-        raise InvalidInputError(
-            f"frac_noise works only with method in {list(PRUNE_METHODS)}. Got method={method!r}."
-        )
+    if frac != 1.0:
+        _pruning_only("frac_noise", method)
+    if num_to_remove_per_class is not None:
+        _pruning_only("num_to_remove_per_class", method)
     n_keep = check_count("min_examples_per_class", min_examples_per_class)
-    if num_to_remove_per_class is not None and method not in PRUNE_METHODS:
-        _check_removal(num_to_remove_per_class, 0, method)
     prep = prepared(labels, pred_probs, n_classes, extent_of(method), engine, needs_of(method))
     options = {
         "frac_noise": frac,
-        "num_to_remove_per_class": _check_removal(num_to_remove_per_class, prep.n_classes, method),
+        "num_to_remove_per_class": _check_removal(num_to_remove_per_class, prep.n_classes),
         "min_examples_per_class": n_keep,
     }
     return _filter(prep, method, options)

@@ -28,7 +28,7 @@ from labelaudit.core import posterior, prune
 from labelaudit.core.joint import ConfidentCounts
 from labelaudit.core.thresholds import thresholds_of
 from labelaudit.engines import _inmemory as mem
-from labelaudit.engines._passes import Accumulator, Cells, Plan, run_block, top_per_cell
+from labelaudit.engines._passes import Accumulator, Cells, Plan, run_block
 from labelaudit.engines._sources import ChunkSource
 from labelaudit.exceptions import InvalidInputError
 
@@ -189,8 +189,8 @@ class StreamPrepared:
         return prune.prune_by_class(members, self._rows("sc"), prune_counts, n_keep), rate_flags
 
     def _by_rate(self, cells: Cells) -> BoolArray:
+        # Merged by the accumulator: each cell's m + 1 largest, by cell, largest first.
         cell, value, row = self.runner.run(self._plan(cells=cells))["cells"]
-        cell, value, row = top_per_cell(cell, value, row, cells.m + 1)
         rank = np.arange(cell.shape[0]) - np.searchsorted(cell, cell)
         flags = np.zeros(self.labels.shape[0], dtype=bool)
         # A cell holding m + 1 margins ties at the cut when its (m+1)-th equals its m-th.

@@ -14,6 +14,8 @@ import labelaudit as la
 import labelaudit.engines._inmemory as engine
 from labelaudit._filter import FILTER_METHODS
 from labelaudit.core import _kernels
+from labelaudit.core.joint import confident_flat
+from labelaudit.core.thresholds import TOLERANCE
 
 from ..datasets import make_data
 
@@ -92,11 +94,92 @@ def test_streaming_pairwise_sum_equals_numpy(n, dtype):
     probs /= probs.sum(axis=1, keepdims=True)
     counts = np.bincount(labels, minlength=3)
     ops, start = _kernels.pairwise_plan(counts)
-    owner = np.array([0, 1, 0])
-    sums = _kernels.class_sums(labels, probs, owner, 2, ops, start)
+    sums = _kernels.class_sums(labels, probs, 2, ops, start)
     for c in range(3):
         if counts[c]:
             assert sums[c] == np.add.reduce(probs[labels == c, c])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_equal_reference_with_signed_zeros_and_tiny_negatives(dtype, monkeypatch):
+    """Rows holding -0.0 or negatives within the accepted tolerance leave the kernels'
+    vectorized path; a class whose labeled rows all give it 0 has a threshold of 0, so
+    such values pass its cutoff and can be the confident guess."""
+    labels, probs = make_data(5, 2000, 6, dtype=np.float64, noise=0.3)
+    probs[labels == 5, 5] = 0.0
+    rng = np.random.default_rng(0)
+    rows = rng.choice(2000, 300, replace=False)
+    probs[rows[:100], 5] = -0.0
+    probs[rows[100:200], 5] = -1e-9
+    probs[rows[200:], rng.integers(0, 6, 100)] = -0.0
+    # rows where class 5's -0.0 / -1e-9 is the only value to pass its class's threshold
+    probs[rows[:200], :5] = 0.2
+    probs = (probs / probs.sum(axis=1, keepdims=True)).astype(dtype)  # keeps the signs
+    assert np.signbit(probs).sum() == 300
+    assert la.confident_thresholds(labels, probs)[:5].min() > 0.2
+    assert_engines_agree(labels, probs, monkeypatch)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("argmax_rule", [False, True])
+def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule):
+    """The kernel's confident guess equals the NumPy reference for cutoffs at or below 0
+    too (thresholds are floored above 0 in use, so there only rows of values >= +0 matter),
+    rows holding -0.0 or tiny negatives, and exact ties."""
+    rng = np.random.default_rng(1)
+    n, k = 3000, 7
+    probs = np.round(rng.dirichlet(np.ones(k), n), 1)
+    signs = rng.random((n, k)) < 0.1
+    probs[signs & (probs == 0)] = -0.0
+    probs[rng.random((n, k)) < 0.02] = -1e-9
+    # rows where only classes 0 and 1 pass: -0.0 (first) ties with 0.0, or -1e-9 wins
+    rest = [0.05, 0.15, 0.25, 0.45, 0.1]
+    probs[:3] = [[-0.0, 0.0, *rest], [-1e-9, -0.0, *rest], [-0.0, -1e-9, *rest]]
+    probs = probs.astype(dtype)
+    labels = rng.integers(0, k, n)
+    thresholds = np.array([0.0, 1e-6, 0.1, 0.2, 0.3, 0.5, 0.9], dtype=dtype)
+    flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
+    cutoff = thresholds - dtype(TOLERANCE)
+    got_off, per_thread, _ = _kernels.scan_rows(
+        labels,
+        probs,
+        *_kernels.bits_of(probs),
+        2,
+        cutoff,
+        True,
+        argmax_rule,
+        np.zeros(0, dtype=np.int64),
+    )
+    assert_array_equal(per_thread.sum(axis=0), flat)
+    assert_array_equal(got_off, off)
+
+
+BAD_VALUES = [np.nan, np.inf, -np.inf, -0.5, 1.5, 2e38]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", BAD_VALUES)
+def test_row_checks_equal_reference(dtype, bad, monkeypatch):
+    """Invalid values are reported with the same message (kind, row, value) by the
+    kernels' row checks as by the NumPy reference, whichever function runs them."""
+    labels, probs = make_data(6, 500, 4, dtype=dtype, noise=0.2)
+    probs[300, 1] += probs[300, 0]  # a valid -0.0 nearby must not hide a negative
+    probs[300, 0] = -0.0
+    probs[321, 2] = bad
+    probs[400, 1] = bad
+    calls = [
+        lambda: la.find_label_issues(labels, probs),
+        lambda: la.confident_thresholds(labels, probs),
+        lambda: la.label_quality_scores(labels, probs),
+    ]
+    for call in calls:
+        with pytest.raises(la.InvalidInputError) as compiled:
+            call()
+        with monkeypatch.context() as m:
+            m.setattr(engine, "USE_KERNELS", False)
+            with pytest.raises(la.InvalidInputError) as reference:
+                call()
+        assert str(compiled.value) == str(reference.value)
 
 
 def test_concurrent_calls_from_threads():

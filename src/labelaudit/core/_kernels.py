@@ -17,12 +17,12 @@ import numpy as np
 from numba import njit, prange
 
 # ---------------------------------------------------------------------------------------
-# Exact streaming float sums: NumPy's pairwise summation, fed one value at a time.
+# Exact class sums: NumPy's pairwise summation of each class's values, grouped by class.
 #
 # np.add.reduce over a contiguous 1-D array of n floats sums blocks of at most 128 values
 # with 8 accumulators and adds the blocks up along a binary tree whose shape depends on n
 # only. The tree is compiled into a list of operations (a leaf of L values, or "add the
-# two partial sums on top of the stack"), which a stream of values then executes.
+# two partial sums on top of the stack"), run over the class's values in data order.
 # ---------------------------------------------------------------------------------------
 
 _BLOCK = 128  # NumPy's PW_BLOCKSIZE
@@ -82,46 +82,100 @@ def _leaf_sum(buf: Any, n: int) -> Any:
     return res
 
 
-@njit(cache=True, inline="always")
-def _stream_add(buf: Any, stack: Any, state: Any, ops: Any, start: Any, c: int, x: Any) -> None:
-    """Feed the next value of class c to its pairwise sum.
+@njit(cache=True)
+def _pairwise_sum(values: Any, begin: int, ops: Any, op_begin: int, op_end: int) -> Any:
+    """Run the operations ``ops[op_begin:op_end]`` over ``values[begin:]``."""
+    stack = np.empty(_MAX_DEPTH, dtype=values.dtype)
+    h = 0
+    pos = begin
+    for op in range(op_begin, op_end):
+        if ops[op] == COMBINE:
+            stack[h - 2] = stack[h - 2] + stack[h - 1]
+            h -= 1
+        else:
+            stack[h] = _leaf_sum(values[pos : pos + ops[op]], ops[op])
+            pos += ops[op]
+            h += 1
+    return stack[0] if h else values.dtype.type(0)
 
-    Values wait in ``buf[c]`` until the current leaf (``ops[start[c] + state[c, 1]]``
-    values) is complete; its sum then goes on class c's stack of partial sums, and the
-    "combine" operations that follow add the top two. ``state[c]`` holds the number of
-    buffered values, the index of the current operation and the stack height.
-    """
-    pos = state[c, 0]
-    buf[c, pos] = x
-    pos += 1
-    op = start[c] + state[c, 1]
-    if pos < ops[op]:
-        state[c, 0] = pos
-        return
-    h = state[c, 2]
-    stack[c, h] = _leaf_sum(buf[c], pos)
-    h += 1
-    op += 1
-    while op < start[c + 1] and ops[op] == COMBINE:
-        stack[c, h - 2] = stack[c, h - 2] + stack[c, h - 1]
-        h -= 1
-        op += 1
-    state[c, 0] = 0
-    state[c, 1] = op - start[c]
-    state[c, 2] = h
+
+@njit(cache=True, parallel=True, nogil=True)
+def class_sums(labels: Any, probs: Any, n_threads: int, ops: Any, start: Any) -> Any:
+    """Per class k, the sum of ``probs[i, k]`` over rows labeled k, in NumPy's pairwise
+    order and precision: the values are grouped by class in data order (a counting sort
+    by row blocks, one value read per row), then each class is summed."""
+    n = labels.shape[0]
+    k = probs.shape[1]
+    step = (n + n_threads - 1) // n_threads
+    pos = np.zeros((n_threads, k), dtype=np.int64)
+    for t in prange(n_threads):
+        for i in range(t * step, min(n, (t + 1) * step)):
+            pos[t, labels[i]] += 1
+    begin = np.empty(k, dtype=np.int64)
+    total = 0
+    for c in range(k):  # where each block's rows of class c go
+        begin[c] = total
+        for t in range(n_threads):
+            size = pos[t, c]
+            pos[t, c] = total
+            total += size
+    grouped = np.empty(n, dtype=probs.dtype)
+    for t in prange(n_threads):
+        for i in range(t * step, min(n, (t + 1) * step)):
+            lab = labels[i]
+            grouped[pos[t, lab]] = probs[i, lab]
+            pos[t, lab] += 1
+    sums = np.empty(k, dtype=probs.dtype)
+    for c in prange(k):
+        sums[c] = _pairwise_sum(grouped, begin[c], ops, start[c], start[c + 1])
+    return sums
 
 
 # ---------------------------------------------------------------------------------------
-# Class sums (threads own classes, but read only one value per row), then one pass by row
-# blocks for validation statistics, the label's argmax head start and the confident joint.
+# Row checks. A row whose values all have a clear sign bit and finite exponent (every
+# value finite and >= +0, as in any valid input) is checked with integer min/max of its
+# bit patterns, which order such floats as the floats themselves, and a reassociated sum;
+# both vectorize. Any other row takes the exact scalar path (NaN-aware min/max).
 # ---------------------------------------------------------------------------------------
 
-#: Reassociation only: NaN and inf keep their meaning (checked right after).
+#: Reassociation only: NaN and inf keep their meaning.
 _SUM_MATH = {"reassoc", "contract", "nsz"}
 
+#: Integer type of each float type's bit pattern, and the pattern of +inf.
+BIT_VIEWS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+_INF_BITS = {np.dtype(np.float32): 0x7F800000, np.dtype(np.float64): 0x7FF0000000000000}
 
-@njit(cache=True, fastmath=_SUM_MATH, inline="always")
-def _row_sum_min_max(row: Any) -> Any:
+
+def bits_of(probs: Any) -> tuple[Any, Any]:
+    """pred_probs' bit patterns (a view, no copy) and the pattern of +inf, as the row
+    kernels take them."""
+    kind = BIT_VIEWS[probs.dtype]
+    return probs.view(kind), kind(_INF_BITS[probs.dtype])
+
+
+# Not inlined: numba's inline="always" compiles the body with the caller's flags, which
+# would drop the reassociation that lets the sum vectorize.
+@njit(cache=True, fastmath=_SUM_MATH)
+def _row_total(row: Any) -> Any:
+    total = 0.0
+    for j in range(row.shape[0]):
+        total += row[j]
+    return total
+
+
+@njit(cache=True, inline="always")
+def _bit_range(bits: Any) -> Any:
+    low = bits[0]
+    high = bits[0]
+    for j in range(bits.shape[0]):
+        low = min(low, bits[j])
+        high = max(high, bits[j])
+    return low, high
+
+
+@njit(cache=True, inline="always")
+def _exact_row(row: Any) -> Any:
+    """Sum (in order, float64), smallest and largest value of a row, NaN-aware."""
     total = 0.0
     low = row[0]
     high = row[0]
@@ -134,19 +188,62 @@ def _row_sum_min_max(row: Any) -> Any:
 
 
 @njit(cache=True, inline="always")
-def _track_row(row: Any, i: int, lo: Any, hi: Any, w: Any, wr: int, br: int) -> Any:
-    """Update the validation statistics (smallest and largest value, the row whose sum is
-    farthest from 1 and that distance, the first row whose sum is not finite) with row i."""
-    total, row_lo, row_hi = _row_sum_min_max(row)
-    lo = min(lo, row_lo)
-    hi = max(hi, row_hi)
+def _as_float(pattern: Any, bits: Any, probs: Any) -> Any:
+    """The value of a bit pattern (``bits``' and ``probs``' dtypes give the types)."""
+    tmp = np.empty(1, dtype=bits.dtype)
+    tmp[0] = pattern
+    return tmp.view(probs.dtype)[0]
+
+
+@njit(cache=True)
+def _check_row(row: Any, bits: Any, inf_bits: Any, i: int, state: Any) -> Any:
+    """Update the row-check state with row i; also return whether the row is clean.
+
+    The state: (low, high, low_bits, high_bits, worst, worst_row, bad_row), the smallest
+    and largest value of the rows checked exactly, the same as bit patterns over the clean
+    rows, the largest distance of a row sum from 1, that row, and the first row whose sum
+    is not finite."""
+    low, high, low_bits, high_bits, worst, worst_row, bad_row = state
+    b_low, b_high = _bit_range(bits)
+    clean = b_low >= 0 and b_high < inf_bits
+    if clean:
+        low_bits = min(low_bits, b_low)
+        high_bits = max(high_bits, b_high)
+        total = _row_total(row)
+    else:
+        total, r_low, r_high = _exact_row(row)
+        low = min(low, r_low)
+        high = max(high, r_high)
     if not np.isfinite(total):
-        if br < 0:
-            br = i
-    elif abs(total - 1.0) > w:
-        w = abs(total - 1.0)
-        wr = i
-    return lo, hi, w, wr, br
+        if bad_row < 0:
+            bad_row = i
+    elif abs(total - 1.0) > worst:
+        worst = abs(total - 1.0)
+        worst_row = i
+    return (low, high, low_bits, high_bits, worst, worst_row, bad_row), clean
+
+
+@njit(cache=True)
+def _start_checks(probs: Any, inf_bits: Any) -> Any:
+    zero = inf_bits - inf_bits
+    return (probs.dtype.type(np.inf), probs.dtype.type(-np.inf), inf_bits, zero, 0.0, -1, -1)
+
+
+@njit(cache=True)
+def _store_checks(stats: Any, t: int, state: Any, bits: Any, probs: Any) -> None:
+    """Per-thread statistics as ``combine_stats`` reads them: smallest and largest value,
+    largest distance of a row sum from 1, its row, first non-finite row (-1 for none)."""
+    low, high, low_bits, high_bits, worst, worst_row, bad_row = state
+    stats[t, 0] = min(np.float64(low), np.float64(_as_float(low_bits, bits, probs)))
+    stats[t, 1] = max(np.float64(high), np.float64(_as_float(high_bits, bits, probs)))
+    stats[t, 2] = worst
+    stats[t, 3] = worst_row
+    stats[t, 4] = bad_row
+
+
+# ---------------------------------------------------------------------------------------
+# The confident guess: the most probable class among those with p >= cutoff.
+# ---------------------------------------------------------------------------------------
 
 
 @njit(cache=True, inline="always")
@@ -160,11 +257,12 @@ def _max_of(row: Any, start: int, stop: int) -> Any:
 
 @njit(cache=True, inline="always")
 def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
-    """The most probable class among those with ``p >= cutoff`` (-1 if none); with
-    ``argmax_rule`` and two or more such classes, the argmax over all classes."""
+    """The most probable class among those with ``p >= cutoff`` (-1 if none; the first
+    on ties); with ``argmax_rule`` and two or more such classes, the argmax over all
+    classes. Scalar; any values."""
     best = -np.inf
     guess = -1
-    if not argmax_rule:  # the default: one comparison per value, no overall argmax
+    if not argmax_rule:
         for j in range(row.shape[0]):
             v = row[j]
             if v >= cutoff[j] and v > best:
@@ -187,21 +285,40 @@ def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
     return arg if n_pass > 1 else guess
 
 
+@njit(cache=True, inline="always")
+def _clean_guess(row: Any, bits: Any, cutoff: Any) -> int:
+    """``_confident_guess`` without the argmax rule for a clean row (values finite and
+    >= +0, so their bit patterns order them), in two branch-free reductions: the largest
+    pattern among passing classes, then the first passing class holding it."""
+    k = row.shape[0]
+    none = bits.dtype.type(-1)
+    top = none
+    for j in range(k):
+        top = max(top, bits[j] if row[j] >= cutoff[j] else none)
+    if top < 0:
+        return -1
+    first: int = k
+    for j in range(k):
+        first = min(first, j if bits[j] == top and row[j] >= cutoff[j] else k)
+    return first
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def scan_rows(
     labels: Any,
     probs: Any,
+    bits: Any,
+    inf_bits: Any,
     n_threads: int,
     cutoff: Any,
     joint: bool,
     argmax_rule: bool,
     count_like: Any,
 ) -> Any:
-    """One pass over pred_probs by row blocks.
+    """One pass over pred_probs (``bits``: its bit patterns, see :func:`bits_of`) by row
+    blocks.
 
-    Always: validation statistics per thread, a (threads, 5) array of the smallest and
-    largest value, the largest distance of a row sum from 1, that row, and the first row
-    whose sum is not finite (-1 for none). With
+    Always: the row checks per thread, a (threads, 5) array (see ``_store_checks``). With
     ``joint``: also the confident joint counted per thread as flat (true * K + given)
     arrays of ``count_like``'s dtype, and the rows counted off its diagonal.
     """
@@ -211,17 +328,20 @@ def scan_rows(
     stats = np.empty((n_threads, 5))
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
-        lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
+        state = _start_checks(probs, inf_bits)
         for i in range(t * step, min(n, (t + 1) * step)):
             row = probs[i]
-            lo, hi, w, wr, br = _track_row(row, i, lo, hi, w, wr, br)
+            state, clean = _check_row(row, bits[i], inf_bits, i, state)
             if joint:
                 lab = labels[i]
-                guess = _confident_guess(row, cutoff, argmax_rule)
+                if clean and not argmax_rule:
+                    guess = _clean_guess(row, bits[i], cutoff)
+                else:
+                    guess = _confident_guess(row, cutoff, argmax_rule)
                 if guess >= 0:
                     counts[t, guess * k + lab] += 1
                     off[i] = guess != lab
-        stats[t, 0], stats[t, 1], stats[t, 2], stats[t, 3], stats[t, 4] = lo, hi, w, wr, br
+        _store_checks(stats, t, state, bits, probs)
     return off, counts, stats
 
 
@@ -240,8 +360,17 @@ def label_wins(labels: Any, probs: Any, rows: Any, head: Any) -> Any:
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def scan_scores(labels: Any, probs: Any, n_threads: int, method: int, floor: Any, out: Any) -> Any:
-    """Validation statistics (as ``scan_rows``) and each row's score in the same pass:
+def scan_scores(
+    labels: Any,
+    probs: Any,
+    bits: Any,
+    inf_bits: Any,
+    n_threads: int,
+    method: int,
+    floor: Any,
+    out: Any,
+) -> Any:
+    """The row checks (as ``scan_rows``) and each row's score in the same pass:
     0 self-confidence, 1 normalized margin, 2 confidence-weighted entropy."""
     n = probs.shape[0]
     one = probs.dtype.type(1)
@@ -249,32 +378,16 @@ def scan_scores(labels: Any, probs: Any, n_threads: int, method: int, floor: Any
     stats = np.empty((n_threads, 5))
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
-        lo, hi, w, wr, br = np.inf, -np.inf, 0.0, -1, -1
+        state = _start_checks(probs, inf_bits)
         for i in range(t * step, min(n, (t + 1) * step)):
             row = probs[i]
-            lo, hi, w, wr, br = _track_row(row, i, lo, hi, w, wr, br)
+            state, _ = _check_row(row, bits[i], inf_bits, i, state)
             if method == 2:
                 out[i] = _weighted_entropy(row, labels[i], floor)
             else:
                 out[i] = _score(probs, i, labels[i], method, one, two)
-        stats[t, 0], stats[t, 1], stats[t, 2], stats[t, 3], stats[t, 4] = lo, hi, w, wr, br
+        _store_checks(stats, t, state, bits, probs)
     return stats
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def class_sums(labels: Any, probs: Any, owner: Any, n_threads: int, ops: Any, start: Any) -> Any:
-    """Per class k, the sum of ``probs[i, k]`` over rows labeled k, in NumPy's pairwise
-    order and precision (rows in data order; each thread sums the classes it owns)."""
-    k = probs.shape[1]
-    buf = np.zeros((k, _BLOCK), dtype=probs.dtype)
-    stack = np.zeros((k, _MAX_DEPTH), dtype=probs.dtype)
-    state = np.zeros((k, 3), dtype=np.int64)
-    for t in prange(n_threads):
-        for i in range(labels.shape[0]):
-            lab = labels[i]
-            if owner[lab] == t:
-                _stream_add(buf, stack, state, ops, start, lab, probs[i, lab])
-    return stack[:, 0].copy()
 
 
 def n_threads() -> int:

@@ -118,23 +118,11 @@ def index_like(n_rows: int) -> IntArray:
     return np.zeros(0, dtype=np.int32 if n_rows < 2**31 else np.int64)
 
 
-def owners(counts: IntArray, n_threads: int) -> IntArray:
-    """Assign classes to threads, largest first to the least loaded (balanced rows)."""
-    load = np.zeros(n_threads, dtype=np.int64)
-    owner = np.zeros(counts.shape[0], dtype=np.int64)
-    for c in np.argsort(-counts, kind="stable"):
-        t = int(np.argmin(load))
-        owner[c] = t
-        load[t] += counts[c]
-    return owner
-
-
 def _class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[Any]:
     """Mean of P(k) over the rows labeled k, exactly as ``np.mean`` computes it."""
     kern = kernels()
-    n_threads = kern.n_threads()
     ops, start = kern.pairwise_plan(counts)
-    sums = kern.class_sums(labels, probs, owners(counts, n_threads), n_threads, ops, start)
+    sums = kern.class_sums(labels, probs, kern.n_threads(), ops, start)
     dtype = probs.dtype.type
     return [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
 
@@ -156,6 +144,7 @@ def _prepare_compiled(
     off, per_thread, stats = kern.scan_rows(
         labels,
         probs,
+        *kern.bits_of(probs),
         kern.n_threads(),
         cutoff,
         joint,
@@ -363,7 +352,13 @@ def checked_scores(labels: IntArray, probs: FloatArray, method: str) -> FloatArr
     out = np.empty(labels.shape[0], dtype=np.float64)
     code = SCORE_CODES.get(method, 2)  # 2: confidence_weighted_entropy
     stats = kern.scan_scores(
-        labels, probs, kern.n_threads(), code, probs.dtype.type(PROB_FLOOR), out
+        labels,
+        probs,
+        *kern.bits_of(probs),
+        kern.n_threads(),
+        code,
+        probs.dtype.type(PROB_FLOOR),
+        out,
     )
     check_row_stats(combine_stats(probs, stats), probs.dtype)
     return out

@@ -119,6 +119,7 @@ def _stats(plan: Plan, labels: IntArray, probs: FloatArray, start: int) -> tuple
         _, _, raw = kern.scan_rows(
             labels,
             probs,
+            *kern.bits_of(probs),
             kern.n_threads(),
             np.zeros(probs.shape[1], probs.dtype),
             False,
@@ -169,7 +170,13 @@ def _quality(
     code = mem.SCORE_CODES.get(method, 2)
     with KERNEL_LOCK:
         raw = kern.scan_scores(
-            labels, probs, kern.n_threads(), code, probs.dtype.type(PROB_FLOOR), out
+            labels,
+            probs,
+            *kern.bits_of(probs),
+            kern.n_threads(),
+            code,
+            probs.dtype.type(PROB_FLOOR),
+            out,
         )
     return out, _located(mem.combine_stats(probs, raw), start)
 
@@ -185,6 +192,7 @@ def _joint(plan: Plan, labels: IntArray, probs: FloatArray) -> tuple[IntArray, B
         off, per_thread, _ = kern.scan_rows(
             labels,
             probs,
+            *kern.bits_of(probs),
             kern.n_threads(),
             cutoff,
             True,

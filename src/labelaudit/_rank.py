@@ -94,8 +94,10 @@ def label_quality_scores(
         )
     engine = check_option("engine", engine, ENGINES)
     if not is_ensemble(pred_probs):
-        return member_scores(labels, pred_probs, method, adjust_pred_probs, engine).scores
-    members = [member_scores(labels, m, method, adjust_pred_probs, engine) for m in pred_probs]
+        return member_scores(labels, pred_probs, method, adjust_pred_probs, engine, False).scores
+    members = [
+        member_scores(labels, m, method, adjust_pred_probs, engine, True) for m in pred_probs
+    ]
     shapes = {m.shape for m in members}
     if len(shapes) > 1:
         raise InvalidInputError(
@@ -104,34 +106,42 @@ def label_quality_scores(
         )
     total = np.zeros(members[0].scores.shape[0])
     for weight, member in zip(
-        ensemble_weights([m.accuracy for m in members]), members, strict=True
+        ensemble_weights([m.accuracy or 0.0 for m in members]), members, strict=True
     ):
         total += weight * member.scores
     return total
 
 
 class Member(NamedTuple):
-    """One ensemble member's scores, accuracy on the given labels and pred_probs' shape."""
+    """One ensemble member's scores, accuracy on the given labels (None unless asked for)
+    and pred_probs' shape."""
 
     scores: FloatArray
-    accuracy: float
+    accuracy: float | None
     shape: tuple[int, int]
 
 
-def member_scores(labels: Any, pred_probs: Any, method: str, adjust: bool, engine: str) -> Member:
-    """One model's scores and its accuracy on the given labels (argmax == label)."""
+def member_scores(
+    labels: Any, pred_probs: Any, method: str, adjust: bool, engine: str, accuracy: bool
+) -> Member:
+    """One model's scores and, if asked for, its accuracy on the given labels (argmax ==
+    label: an ensemble's weight, a pass of its own in memory)."""
     chosen = kind_of(pred_probs) if engine == "auto" else engine
     if chosen == "numpy":
         labs, probs, k = check_inputs(*in_memory(labels, pred_probs))
         scores = score_examples(labs, probs, method, adjust)
-        return Member(scores, float(np.mean(probs.argmax(axis=1) == labs)), (labs.shape[0], k))
-    needs = {"accuracy"} if adjust else {"accuracy", f"quality:{method}"}
+        acc = float(np.mean(probs.argmax(axis=1) == labs)) if accuracy else None
+        return Member(scores, acc, (labs.shape[0], k))
+    needs = {"accuracy"} if accuracy else set()
+    if not adjust:
+        needs.add(f"quality:{method}")
     extent: Any = "thresholds" if adjust else "check"
     prep = prepare_input(labels, pred_probs, None, chosen, extent, frozenset(needs))
     assert isinstance(prep, StreamPrepared)
     scores = prep.adjusted_scores(method) if adjust else prep.quality_scores()
     n = prep.labels.shape[0]
-    return Member(scores, prep.rows["n_correct"] / n, (n, prep.n_classes))
+    acc = prep.rows["n_correct"] / n if accuracy else None
+    return Member(scores, acc, (n, prep.n_classes))
 
 
 def ensemble_weights(accuracy: list[float]) -> FloatArray:

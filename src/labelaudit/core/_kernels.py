@@ -381,11 +381,15 @@ def scan_scores(
         state = _start_checks(probs, inf_bits)
         for i in range(t * step, min(n, (t + 1) * step)):
             row = probs[i]
-            state, _ = _check_row(row, bits[i], inf_bits, i, state)
+            state, clean = _check_row(row, bits[i], inf_bits, i, state)
+            lab = labels[i]
             if method == 2:
-                out[i] = _weighted_entropy(row, labels[i], floor)
+                out[i] = _weighted_entropy(row, lab, floor)
+            elif method == 1 and clean:
+                other = max(_clean_max(row, 0, lab), _clean_max(row, lab + 1, row.shape[0]))
+                out[i] = (row[lab] - other + one) / two
             else:
-                out[i] = _score(probs, i, labels[i], method, one, two)
+                out[i] = _score(probs, i, lab, method, one, two)
         _store_checks(stats, t, state, bits, probs)
     return stats
 
@@ -620,6 +624,19 @@ def select_heaps(n: int, vals: Any, idx: Any, size: Any, base: Any, m: Any, grou
 # ---------------------------------------------------------------------------------------
 # Scores.
 # ---------------------------------------------------------------------------------------
+
+
+#: For rows known to hold no NaN and no -0.0: lets the maximum vectorize.
+_MAX_MATH = {"nnan", "nsz"}
+
+
+@njit(cache=True, fastmath=_MAX_MATH)  # not inlined, as _row_total
+def _clean_max(row: Any, start: int, stop: int) -> Any:
+    """Largest of ``row[start:stop]`` (-inf if empty) for a clean row (see _check_row)."""
+    top = row.dtype.type(-np.inf)
+    for j in range(start, stop):
+        top = max(top, row[j])
+    return top
 
 
 @njit(cache=True, inline="always")

@@ -384,10 +384,8 @@ def scan_scores(
             state, clean = _check_row(row, bits[i], inf_bits, i, state)
             lab = labels[i]
             if method == 2:
-                out[i] = _weighted_entropy(row, lab, floor)
-            elif method == 1 and clean:
-                other = max(_clean_max(row, 0, lab), _clean_max(row, lab + 1, row.shape[0]))
-                out[i] = (row[lab] - other + one) / two
+                plogp = _plogp_clean(row, bits[i]) if clean else _plogp_exact(row)
+                out[i] = _weighted_entropy(row, lab, floor, plogp)
             else:
                 out[i] = _score(probs, i, lab, method, one, two)
         _store_checks(stats, t, state, bits, probs)
@@ -626,13 +624,14 @@ def select_heaps(n: int, vals: Any, idx: Any, size: Any, base: Any, m: Any, grou
 # ---------------------------------------------------------------------------------------
 
 
-#: For rows known to hold no NaN and no -0.0: lets the maximum vectorize.
+#: For rows without NaN: lets the maximum vectorize (the sign of a zero maximum may be
+#: either, which no score below can tell apart: x - 0.0 == x - -0.0).
 _MAX_MATH = {"nnan", "nsz"}
 
 
 @njit(cache=True, fastmath=_MAX_MATH)  # not inlined, as _row_total
 def _clean_max(row: Any, start: int, stop: int) -> Any:
-    """Largest of ``row[start:stop]`` (-inf if empty) for a clean row (see _check_row)."""
+    """Largest of ``row[start:stop]`` (-inf if empty) for a row without NaN."""
     top = row.dtype.type(-np.inf)
     for j in range(start, stop):
         top = max(top, row[j])
@@ -641,15 +640,14 @@ def _clean_max(row: Any, start: int, stop: int) -> Any:
 
 @njit(cache=True, inline="always")
 def _score(probs: Any, i: int, lab: int, method: int, one: Any, two: Any) -> Any:
-    """0: self-confidence; 1: normalized margin, in pred_probs' precision."""
-    own = probs[i, lab]
+    """0: self-confidence; 1: normalized margin, in pred_probs' precision. Rows holding
+    NaN get meaningless scores: callers check the rows (and reject such input)."""
+    row = probs[i]
+    own = row[lab]
     if method == 0:
         return own
-    other = -np.inf
-    for j in range(probs.shape[1]):
-        if j != lab and probs[i, j] > other:
-            other = probs[i, j]
-    return (own - probs.dtype.type(other) + one) / two
+    other = max(_clean_max(row, 0, lab), _clean_max(row, lab + 1, row.shape[0]))
+    return (own - other + one) / two
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -682,30 +680,85 @@ def lowest_scores(
 
 
 @njit(cache=True)
-def _weighted_entropy(row: Any, lab: int, floor: Any) -> Any:
-    """Confidence-weighted entropy of a row: h = entropy / log(K) in float64, s = the
-    label's probability floored at ``floor`` (in pred_probs' dtype), then
-    ``log(1 + h / s) / max(h / s, floor)``."""
+def _weighted_entropy(row: Any, lab: int, floor: Any, plogp: Any) -> Any:
+    """Confidence-weighted entropy of a row from ``plogp`` (the sum of p * log(p)):
+    h = entropy / log(K) in float64, s = the label's probability floored at ``floor`` (in
+    pred_probs' dtype), then ``log(1 + h / s) / max(h / s, floor)``."""
+    ratio = (-plogp / np.log(row.shape[0])) / max(row[lab], floor)
+    return np.log(ratio + 1) / max(ratio, 1e-6)
+
+
+@njit(cache=True)
+def _plogp_exact(row: Any) -> Any:
+    """Sum of p * log(p) over the row's values p > 0, in float64 and in order."""
     total = 0.0
     for j in range(row.shape[0]):
         p = np.float64(row[j])
         if p > 0:
             total += p * np.log(p)
-    ratio = (-total / np.log(row.shape[0])) / max(row[lab], floor)
-    return np.log(ratio + 1) / max(ratio, 1e-6)
+    return total
+
+
+# fdlibm's log (e_log.c): log(1 + f) = f - hfsq + s * (hfsq + R(s^2)), s = f / (2 + f),
+# with R a minimax polynomial; error below 1 ulp.
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT2 = 1.4142135623730951
+
+
+# Not inlined, as _row_total; NumPy's error model: no zero-division check (2 + f >= 1.29)
+# to branch out of the loop, which would keep it from vectorizing.
+@njit(cache=True, fastmath=_SUM_MATH, error_model="numpy")
+def _plogp_clean(row: Any, bits: Any) -> Any:
+    """``_plogp_exact`` of a clean row (see _check_row), vectorizable: the exponent and
+    mantissa of each value are read from its bit pattern, the logarithm of the mantissa
+    is fdlibm's polynomial (no call to log), and subnormal values (below 1.2e-38) count as
+    0, as zeros do (their terms are under 1e-36)."""
+    if bits.itemsize == 4:
+        shift, mask, bias, scale = 23, 0x7FFFFF, 127, 2.0**-23
+    else:
+        shift, mask, bias, scale = 52, 0xFFFFFFFFFFFFF, 1023, 2.0**-52
+    total = 0.0
+    for j in range(row.shape[0]):
+        b = bits[j]
+        raw = b >> shift
+        m = 1.0 + np.float64(b & mask) * scale  # row[j] = m * 2**(raw - bias), m in [1, 2)
+        e = np.float64(raw - bias)
+        big = m > _SQRT2
+        m = m * 0.5 if big else m
+        e = e + 1.0 if big else e
+        f = m - 1.0
+        s = f / (2.0 + f)
+        z = s * s
+        w = z * z
+        r = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7))) + w * (_LG2 + w * (_LG4 + w * _LG6))
+        hfsq = 0.5 * f * f
+        log_p = e * _LN2_HI - ((hfsq - (s * (hfsq + r) + e * _LN2_LO)) - f)
+        total += np.float64(row[j]) * log_p if raw > 0 else 0.0
+    return total
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def argmax_differs(labels: Any, probs: Any) -> Any:
-    """Whether each row's argmax (first maximum, as NumPy) differs from its label."""
+def argmax_differs(labels: Any, probs: Any, bits: Any) -> Any:
+    """Whether each row's argmax (first maximum, as NumPy) differs from its label, for
+    checked rows (finite, at least -1e-6, summing to 1: the maximum is positive, so bit
+    patterns, with negatives below every positive, find it without branches)."""
     n, k = probs.shape
     out = np.zeros(n, dtype=np.bool_)
     for i in prange(n):
-        top = probs[i, 0]
-        arg = 0
-        for j in range(1, k):
-            if probs[i, j] > top:
-                top = probs[i, j]
-                arg = j
-        out[i] = arg != labels[i]
+        row = bits[i]
+        top = row[0]
+        for j in range(k):
+            top = max(top, row[j])
+        first = k
+        for j in range(k):
+            first = min(first, j if row[j] == top else k)
+        out[i] = first != labels[i]
     return out

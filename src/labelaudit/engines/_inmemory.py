@@ -324,7 +324,9 @@ def lowest(prep: Prepared, score: str, m: int) -> BoolArray:
 def argmax_differs(prep: Prepared) -> BoolArray:
     """Whether the most probable class differs from the given label, per example."""
     if compiled(prep.probs):
-        flags: BoolArray = kernels().argmax_differs(prep.labels, prep.probs)
+        flags: BoolArray = kernels().argmax_differs(
+            prep.labels, prep.probs, kernels().bits_of(prep.probs)[0]
+        )
         return flags
     return np.asarray(prep.probs.argmax(axis=1) != prep.labels)
 

@@ -151,7 +151,9 @@ def _wins(plan: Plan, labels: IntArray, probs: FloatArray) -> BoolArray:
 def _argmax_differs(plan: Plan, labels: IntArray, probs: FloatArray) -> BoolArray:
     if _compiled(plan, probs):
         with KERNEL_LOCK:
-            differs: BoolArray = mem.kernels().argmax_differs(labels, probs)
+            differs: BoolArray = mem.kernels().argmax_differs(
+                labels, probs, mem.kernels().bits_of(probs)[0]
+            )
         return differs
     return np.asarray(probs.argmax(axis=1) != labels)
 

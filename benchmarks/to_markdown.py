@@ -10,6 +10,11 @@ import sys
 from pathlib import Path
 
 
+def num(value: float, fmt: str) -> str:
+    """A number, or "-" where there is none (labelaudit-only methods: no cleanlab time)."""
+    return "-" if value != value else format(value, fmt)
+
+
 def main(path: str) -> None:
     rows = json.loads(Path(path).read_text())
     print(
@@ -19,8 +24,9 @@ def main(path: str) -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         print(
-            f"| {r['size']} | {r['op']} | {r['cleanlab_s']:.3f} | {r['labelaudit_s']:.3f} | "
-            f"{r['speedup']:.1f}x | {r['x_sum']:.1f} | {r['cleanlab_peak_mib'] or 0:.0f} | "
+            f"| {r['size']} | {r['op']} | {num(r['cleanlab_s'], '.3f')} | "
+            f"{r['labelaudit_s']:.3f} | "
+            f"{num(r['speedup'], '.1f')}x | {r['x_sum']:.1f} | {r['cleanlab_peak_mib'] or 0:.0f} | "
             f"{r['labelaudit_peak_mib'] or 0:.1f} | {r['labelaudit_peak_pct']:.1f}% | "
             f"{r['parity']} |"
         )

@@ -94,7 +94,7 @@ def test_streaming_pairwise_sum_equals_numpy(n, dtype):
     probs /= probs.sum(axis=1, keepdims=True)
     counts = np.bincount(labels, minlength=3)
     ops, start = _kernels.pairwise_plan(counts)
-    sums = _kernels.class_sums(labels, probs, 2, ops, start)
+    sums, _ = _kernels.class_sums(labels, probs, *_kernels.bits_of(probs), 2, ops, start)
     for c in range(3):
         if counts[c]:
             assert sums[c] == np.add.reduce(probs[labels == c, c])
@@ -122,7 +122,8 @@ def test_kernels_equal_reference_with_signed_zeros_and_tiny_negatives(dtype, mon
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("argmax_rule", [False, True])
-def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule):
+@pytest.mark.parametrize("check", [False, True])
+def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, check):
     """The kernel's confident guess equals the NumPy reference for cutoffs at or below 0
     too (thresholds are floored above 0 in use, so there only rows of values >= +0 matter),
     rows holding -0.0 or tiny negatives, and exact ties."""
@@ -145,6 +146,7 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule):
         probs,
         *_kernels.bits_of(probs),
         2,
+        check,
         cutoff,
         True,
         argmax_rule,

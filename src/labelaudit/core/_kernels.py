@@ -100,10 +100,14 @@ def _pairwise_sum(values: Any, begin: int, ops: Any, op_begin: int, op_end: int)
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def class_sums(labels: Any, probs: Any, n_threads: int, ops: Any, start: Any) -> Any:
+def class_sums(
+    labels: Any, probs: Any, bits: Any, inf_bits: Any, n_threads: int, ops: Any, start: Any
+) -> Any:
     """Per class k, the sum of ``probs[i, k]`` over rows labeled k, in NumPy's pairwise
     order and precision: the values are grouped by class in data order (a counting sort
-    by row blocks, one value read per row), then each class is summed."""
+    by row blocks), then each class is summed. The rows are checked in the same pass
+    (statistics as ``scan_rows``'), so the sums and the checks cost one read of
+    pred_probs."""
     n = labels.shape[0]
     k = probs.shape[1]
     step = (n + n_threads - 1) // n_threads
@@ -120,15 +124,19 @@ def class_sums(labels: Any, probs: Any, n_threads: int, ops: Any, start: Any) ->
             pos[t, c] = total
             total += size
     grouped = np.empty(n, dtype=probs.dtype)
+    stats = np.empty((n_threads, 5))
     for t in prange(n_threads):
+        state = _start_checks(probs, inf_bits)
         for i in range(t * step, min(n, (t + 1) * step)):
+            state, _ = _check_row(probs[i], bits[i], inf_bits, i, state)
             lab = labels[i]
             grouped[pos[t, lab]] = probs[i, lab]
             pos[t, lab] += 1
+        _store_checks(stats, t, state, bits, probs)
     sums = np.empty(k, dtype=probs.dtype)
     for c in prange(k):
         sums[c] = _pairwise_sum(grouped, begin[c], ops, start[c], start[c + 1])
-    return sums
+    return sums, stats
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,15 +255,6 @@ def _store_checks(stats: Any, t: int, state: Any, bits: Any, probs: Any) -> None
 
 
 @njit(cache=True, inline="always")
-def _max_of(row: Any, start: int, stop: int) -> Any:
-    top = -np.inf
-    for j in range(start, stop):
-        if row[j] > top:
-            top = row[j]
-    return top
-
-
-@njit(cache=True, inline="always")
 def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
     """The most probable class among those with ``p >= cutoff`` (-1 if none; the first
     on ties); with ``argmax_rule`` and two or more such classes, the argmax over all
@@ -310,6 +309,7 @@ def scan_rows(
     bits: Any,
     inf_bits: Any,
     n_threads: int,
+    check: bool,
     cutoff: Any,
     joint: bool,
     argmax_rule: bool,
@@ -318,44 +318,53 @@ def scan_rows(
     """One pass over pred_probs (``bits``: its bit patterns, see :func:`bits_of`) by row
     blocks.
 
-    Always: the row checks per thread, a (threads, 5) array (see ``_store_checks``). With
-    ``joint``: also the confident joint counted per thread as flat (true * K + given)
-    arrays of ``count_like``'s dtype, and the rows counted off its diagonal.
+    With ``check``: the row checks per thread, a (threads, 5) array (see
+    ``_store_checks``; empty rows without). With ``joint``: the confident joint counted per
+    thread as flat (true * K + given) arrays of ``count_like``'s dtype, and the rows
+    counted off its diagonal.
+
+    With cutoffs above 0 (thresholds are floored at 2e-6) no value below +0 or NaN passes,
+    so the branch-free guess is exact for every row; otherwise only for clean rows.
     """
     n, k = probs.shape
     off = np.zeros(n if joint else 0, dtype=np.bool_)
     counts = np.zeros((n_threads, k * k if joint else 0), dtype=count_like.dtype)
-    stats = np.empty((n_threads, 5))
+    stats = np.empty((n_threads if check else 0, 5))
+    positive = joint and cutoff.min() > 0
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         state = _start_checks(probs, inf_bits)
         for i in range(t * step, min(n, (t + 1) * step)):
             row = probs[i]
-            state, clean = _check_row(row, bits[i], inf_bits, i, state)
+            clean = False
+            if check:
+                state, clean = _check_row(row, bits[i], inf_bits, i, state)
             if joint:
                 lab = labels[i]
-                if clean and not argmax_rule:
+                if (positive or clean) and not argmax_rule:
                     guess = _clean_guess(row, bits[i], cutoff)
                 else:
                     guess = _confident_guess(row, cutoff, argmax_rule)
                 if guess >= 0:
                     counts[t, guess * k + lab] += 1
                     off[i] = guess != lab
-        _store_checks(stats, t, state, bits, probs)
+        if check:
+            _store_checks(stats, t, state, bits, probs)
     return off, counts, stats
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def label_wins(labels: Any, probs: Any, rows: Any, head: Any) -> Any:
-    """For the given rows: is the label the argmax once given a ``head`` start (NumPy's
-    first-maximum rule)? Only flagged rows need it, so it is not part of the full scan."""
+    """For the given (checked) rows: is the label the argmax once given a ``head`` start
+    (NumPy's first-maximum rule)? Only flagged rows need it, so it is not part of the full
+    scan."""
     k = probs.shape[1]
     wins = np.zeros(rows.shape[0], dtype=np.bool_)
     for r in prange(rows.shape[0]):
         row = probs[rows[r]]
         lab = labels[rows[r]]
         boosted = row[lab] + head
-        wins[r] = boosted > _max_of(row, 0, lab) and boosted >= _max_of(row, lab + 1, k)
+        wins[r] = boosted > _clean_max(row, 0, lab) and boosted >= _clean_max(row, lab + 1, k)
     return wins
 
 

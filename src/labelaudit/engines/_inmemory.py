@@ -118,11 +118,13 @@ def index_like(n_rows: int) -> IntArray:
     return np.zeros(0, dtype=np.int32 if n_rows < 2**31 else np.int64)
 
 
-def _class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[Any]:
-    """Mean of P(k) over the rows labeled k, exactly as ``np.mean`` computes it."""
+def _checked_class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[Any]:
+    """Check pred_probs' rows; mean of P(k) over the rows labeled k, exactly as ``np.mean``
+    computes it (one pass)."""
     kern = kernels()
     ops, start = kern.pairwise_plan(counts)
-    sums = kern.class_sums(labels, probs, kern.n_threads(), ops, start)
+    sums, stats = kern.class_sums(labels, probs, *kern.bits_of(probs), kern.n_threads(), ops, start)
+    check_row_stats(combine_stats(probs, stats), probs.dtype)
     dtype = probs.dtype.type
     return [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
 
@@ -130,32 +132,42 @@ def _class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[
 def _prepare_compiled(
     labels: IntArray, probs: FloatArray, counts: IntArray, extent: Extent
 ) -> Prepared:
-    kern = kernels()
     k = probs.shape[1]
-    thresholds = None
-    if extent != "check":  # read before validation; an invalid input is rejected below
-        thresholds = finish_thresholds(_class_means(labels, probs, counts), probs.dtype)
-    joint = extent == "joint"
-    cutoff = (
-        thresholds - thresholds.dtype.type(TOLERANCE)
-        if joint and thresholds is not None
-        else np.zeros(k, dtype=probs.dtype)
-    )
-    off, per_thread, stats = kern.scan_rows(
+    if extent == "check":
+        _, _, stats = scan(labels, probs, True, np.zeros(k, dtype=probs.dtype), False)
+        check_row_stats(combine_stats(probs, stats), probs.dtype)
+        return Prepared(labels, probs, k, counts, None, None)
+    thresholds = finish_thresholds(_checked_class_means(labels, probs, counts), probs.dtype)
+    if extent == "thresholds":
+        return Prepared(labels, probs, k, counts, thresholds, None)
+    cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
+    off, per_thread, _ = scan(labels, probs, False, cutoff, True)
+    confident = ConfidentCounts(finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
+    return Prepared(labels, probs, k, counts, thresholds, confident)
+
+
+def scan(
+    labels: IntArray,
+    probs: FloatArray,
+    check: bool,
+    cutoff: FloatArray,
+    joint: bool,
+    collision: Collision = DEFAULT_COLLISION,
+) -> tuple[BoolArray, IntArray, FloatArray]:
+    """The row checks and/or the confident joint (``kernels().scan_rows``)."""
+    kern = kernels()
+    result: tuple[BoolArray, IntArray, FloatArray] = kern.scan_rows(
         labels,
         probs,
         *kern.bits_of(probs),
         kern.n_threads(),
+        check,
         cutoff,
         joint,
-        DEFAULT_COLLISION == "argmax",
+        collision == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
     )
-    check_row_stats(combine_stats(probs, stats), probs.dtype)
-    if not joint:
-        return Prepared(labels, probs, k, counts, thresholds, None)
-    confident = ConfidentCounts(finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
-    return Prepared(labels, probs, k, counts, thresholds, confident)
+    return result
 
 
 def combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:

@@ -114,18 +114,8 @@ def _stats(plan: Plan, labels: IntArray, probs: FloatArray, start: int) -> tuple
     """(low, high, distance of the worst row sum from 1, its row, its sum, first bad row)."""
     if not _compiled(plan, probs):
         return _located(row_stats(probs), start)
-    kern = mem.kernels()
     with KERNEL_LOCK:
-        _, _, raw = kern.scan_rows(
-            labels,
-            probs,
-            *kern.bits_of(probs),
-            kern.n_threads(),
-            np.zeros(probs.shape[1], probs.dtype),
-            False,
-            False,
-            mem.index_like(labels.shape[0]),
-        )
+        _, _, raw = mem.scan(labels, probs, True, np.zeros(probs.shape[1], probs.dtype), False)
     return _located(mem.combine_stats(probs, raw), start)
 
 
@@ -188,19 +178,9 @@ def _joint(plan: Plan, labels: IntArray, probs: FloatArray) -> tuple[IntArray, B
     assert plan.thresholds is not None
     if not _compiled(plan, probs):
         return confident_flat(labels, probs, plan.thresholds, plan.collision)
-    kern = mem.kernels()
     cutoff = plan.thresholds - plan.thresholds.dtype.type(TOLERANCE)
-    with KERNEL_LOCK:
-        off, per_thread, _ = kern.scan_rows(
-            labels,
-            probs,
-            *kern.bits_of(probs),
-            kern.n_threads(),
-            cutoff,
-            True,
-            plan.collision == "argmax",
-            mem.index_like(labels.shape[0]),
-        )
+    with KERNEL_LOCK:  # the blocks were checked in the first pass
+        off, per_thread, _ = mem.scan(labels, probs, False, cutoff, True, plan.collision)
     return per_thread.sum(axis=0, dtype=np.int64), off
 
 

@@ -152,9 +152,10 @@ def scan(
     check: bool,
     cutoff: FloatArray,
     joint: bool,
-    collision: Collision = DEFAULT_COLLISION,
+    collision: Collision | None = None,
 ) -> tuple[BoolArray, IntArray, FloatArray]:
-    """The row checks and/or the confident joint (``kernels().scan_rows``)."""
+    """The row checks and/or the confident joint (``kernels().scan_rows``), with the
+    collision rule ``collision`` (None: ``DEFAULT_COLLISION``, read at each call)."""
     kern = kernels()
     result: tuple[BoolArray, IntArray, FloatArray] = kern.scan_rows(
         labels,
@@ -164,7 +165,7 @@ def scan(
         check,
         cutoff,
         joint,
-        collision == "argmax",
+        (collision or DEFAULT_COLLISION) == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
     )
     return result

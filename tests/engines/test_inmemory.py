@@ -139,8 +139,10 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, chec
     probs = probs.astype(dtype)
     labels = rng.integers(0, k, n)
     thresholds = np.array([0.0, 1e-6, 0.1, 0.2, 0.3, 0.5, 0.9], dtype=dtype)
-    flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
     cutoff = thresholds - dtype(TOLERANCE)
+    for j in (3, 4, 5):  # values exactly at a cutoff pass it
+        probs[rng.choice(n, 200, replace=False), j] = cutoff[j]
+    flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
     got_off, per_thread, _ = _kernels.scan_rows(
         labels,
         probs,
@@ -151,6 +153,7 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, chec
         True,
         argmax_rule,
         np.zeros(0, dtype=np.int64),
+        _kernels.cutoff_bits(cutoff, dtype),
     )
     assert_array_equal(per_thread.sum(axis=0), flat)
     assert_array_equal(got_off, off)

@@ -284,22 +284,36 @@ def _confident_guess(row: Any, cutoff: Any, argmax_rule: bool) -> int:
     return arg if n_pass > 1 else guess
 
 
+def cutoff_bits(cutoff: Any, dtype: Any) -> Any:
+    """Bit patterns of the smallest values of ``dtype`` at or above each cutoff: for a
+    value v >= +0 of that dtype, ``v >= cutoff`` exactly when ``bits(v) >= pattern``
+    (also for float64 cutoffs of float32 values, and for cutoffs at or below 0)."""
+    dtype = np.dtype(dtype)
+    rounded = cutoff.astype(dtype)
+    low = rounded < cutoff
+    rounded[low] = np.nextafter(rounded[low], dtype.type(np.inf))
+    return rounded.view(BIT_VIEWS[dtype])
+
+
 @njit(cache=True, inline="always")
-def _clean_guess(row: Any, bits: Any, cutoff: Any) -> int:
-    """``_confident_guess`` without the argmax rule for a clean row (values finite and
-    >= +0, so their bit patterns order them), in two branch-free reductions: the largest
-    pattern among passing classes, then the first passing class holding it."""
-    k = row.shape[0]
+def _clean_guess(bits: Any, cut: Any) -> int:
+    """``_confident_guess`` without the argmax rule, from bit patterns (``cut``: those of
+    :func:`cutoff_bits`), in two branch-free integer reductions: the largest pattern among
+    passing classes, then the first passing class holding it. Exact for rows without NaN
+    whose values are >= +0, and for any row without NaN if every cutoff is above 0 (a
+    value below +0 then passes neither test)."""
+    k = bits.shape[0]
     none = bits.dtype.type(-1)
     top = none
     for j in range(k):
-        top = max(top, bits[j] if row[j] >= cutoff[j] else none)
+        b = bits[j]
+        top = max(top, b if b >= cut[j] else none)
     if top < 0:
         return -1
-    first: int = k
+    first = np.int32(k)
     for j in range(k):
-        first = min(first, j if bits[j] == top and row[j] >= cutoff[j] else k)
-    return first
+        first = min(first, np.int32(j) if bits[j] == top and top >= cut[j] else np.int32(k))
+    return int(first)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -314,6 +328,7 @@ def scan_rows(
     joint: bool,
     argmax_rule: bool,
     count_like: Any,
+    cut: Any,
 ) -> Any:
     """One pass over pred_probs (``bits``: its bit patterns, see :func:`bits_of`) by row
     blocks.
@@ -323,8 +338,9 @@ def scan_rows(
     thread as flat (true * K + given) arrays of ``count_like``'s dtype, and the rows
     counted off its diagonal.
 
-    With cutoffs above 0 (thresholds are floored at 2e-6) no value below +0 or NaN passes,
-    so the branch-free guess is exact for every row; otherwise only for clean rows.
+    The guess is branch-free (``_clean_guess``, on ``cut``, the cutoffs' patterns) for
+    clean rows and, without ``check``, for every row if all cutoffs are above 0
+    (thresholds are floored at 2e-6): rows must then be checked already (no NaN).
     """
     n, k = probs.shape
     off = np.zeros(n if joint else 0, dtype=np.bool_)
@@ -341,8 +357,8 @@ def scan_rows(
                 state, clean = _check_row(row, bits[i], inf_bits, i, state)
             if joint:
                 lab = labels[i]
-                if (positive or clean) and not argmax_rule:
-                    guess = _clean_guess(row, bits[i], cutoff)
+                if (clean if check else positive) and not argmax_rule:
+                    guess = _clean_guess(bits[i], cut)
                 else:
                     guess = _confident_guess(row, cutoff, argmax_rule)
                 if guess >= 0:

@@ -167,6 +167,7 @@ def scan(
         joint,
         (collision or DEFAULT_COLLISION) == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
+        kern.cutoff_bits(cutoff, probs.dtype),
     )
     return result
 

@@ -364,6 +364,13 @@ def checked_scores(labels: IntArray, probs: FloatArray, method: str) -> FloatArr
     if not compiled(probs):
         check_row_stats(row_stats(probs), probs.dtype)
         return np.asarray(SCORERS[method](labels, probs), dtype=np.float64)
+    out, stats = scan_scores(labels, probs, method)
+    check_row_stats(combine_stats(probs, stats), probs.dtype)
+    return out
+
+
+def scan_scores(labels: IntArray, probs: FloatArray, method: str) -> tuple[FloatArray, Any]:
+    """Every row's score (float64) and the kernels' per-thread row checks, in one scan."""
     kern = kernels()
     out = np.empty(labels.shape[0], dtype=np.float64)
     code = SCORE_CODES.get(method, 2)  # 2: confidence_weighted_entropy
@@ -376,5 +383,4 @@ def checked_scores(labels: IntArray, probs: FloatArray, method: str) -> FloatArr
         probs.dtype.type(PROB_FLOOR),
         out,
     )
-    check_row_stats(combine_stats(probs, stats), probs.dtype)
-    return out
+    return out, stats

@@ -27,7 +27,7 @@ from labelaudit._validation import (
 )
 from labelaudit.core import posterior, prune
 from labelaudit.core.joint import Collision, confident_flat
-from labelaudit.core.scores import PROB_FLOOR, SCORERS, adjusted_score
+from labelaudit.core.scores import SCORERS, adjusted_score
 from labelaudit.core.thresholds import TOLERANCE
 from labelaudit.engines import _inmemory as mem
 from labelaudit.exceptions import InvalidInputError
@@ -157,19 +157,8 @@ def _quality(
     if not _compiled(plan, probs):
         scores = np.asarray(SCORERS[method](labels, probs), dtype=np.float64)
         return scores, _stats(plan, labels, probs, start)
-    kern = mem.kernels()
-    out = np.empty(labels.shape[0], dtype=np.float64)
-    code = mem.SCORE_CODES.get(method, 2)
     with KERNEL_LOCK:
-        raw = kern.scan_scores(
-            labels,
-            probs,
-            *kern.bits_of(probs),
-            kern.n_threads(),
-            code,
-            probs.dtype.type(PROB_FLOOR),
-            out,
-        )
+        out, raw = mem.scan_scores(labels, probs, method)
     return out, _located(mem.combine_stats(probs, raw), start)
 
 

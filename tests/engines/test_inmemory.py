@@ -122,11 +122,12 @@ def test_kernels_equal_reference_with_signed_zeros_and_tiny_negatives(dtype, mon
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("argmax_rule", [False, True])
-@pytest.mark.parametrize("check", [False, True])
-def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, check):
-    """The kernel's confident guess equals the NumPy reference for cutoffs at or below 0
-    too (thresholds are floored above 0 in use, so there only rows of values >= +0 matter),
-    rows holding -0.0 or tiny negatives, and exact ties."""
+@pytest.mark.parametrize("floor", [0.0, 2e-6])
+def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, floor):
+    """The kernel's confident guess equals the NumPy reference on rows holding -0.0 or
+    tiny negatives and on exact ties, both with thresholds floored as in use (2e-6: every
+    cutoff above 0, the branch-free guess) and with cutoffs at or below 0 (the scalar
+    guess)."""
     rng = np.random.default_rng(1)
     n, k = 3000, 7
     probs = np.round(rng.dirichlet(np.ones(k), n), 1)
@@ -138,22 +139,20 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, chec
     probs[:3] = [[-0.0, 0.0, *rest], [-1e-9, -0.0, *rest], [-0.0, -1e-9, *rest]]
     probs = probs.astype(dtype)
     labels = rng.integers(0, k, n)
-    thresholds = np.array([0.0, 1e-6, 0.1, 0.2, 0.3, 0.5, 0.9], dtype=dtype)
+    thresholds = np.array([floor, max(floor, 1e-6), 0.1, 0.2, 0.3, 0.5, 0.9], dtype=dtype)
     cutoff = thresholds - dtype(TOLERANCE)
     for j in (3, 4, 5):  # values exactly at a cutoff pass it
         probs[rng.choice(n, 200, replace=False), j] = cutoff[j]
     flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
-    got_off, per_thread, _ = _kernels.scan_rows(
+    got_off, per_thread = _kernels.confident_rows(
         labels,
         probs,
-        *_kernels.bits_of(probs),
+        _kernels.bits_of(probs)[0],
         2,
-        check,
         cutoff,
-        True,
+        _kernels.cutoff_bits(cutoff, dtype),
         argmax_rule,
         np.zeros(0, dtype=np.int64),
-        _kernels.cutoff_bits(cutoff, dtype),
     )
     assert_array_equal(per_thread.sum(axis=0), flat)
     assert_array_equal(got_off, off)

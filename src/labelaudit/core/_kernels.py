@@ -106,7 +106,7 @@ def class_sums(
     """Per class k, the sum of ``probs[i, k]`` over rows labeled k, in NumPy's pairwise
     order and precision: the values are grouped by class in data order (a counting sort
     by row blocks), then each class is summed. The rows are checked in the same pass
-    (statistics as ``scan_rows``'), so the sums and the checks cost one read of
+    (statistics as ``check_rows``'), so the sums and the checks cost one read of
     pred_probs."""
     n = labels.shape[0]
     k = probs.shape[1]
@@ -300,8 +300,7 @@ def _clean_guess(bits: Any, cut: Any) -> int:
     """``_confident_guess`` without the argmax rule, from bit patterns (``cut``: those of
     :func:`cutoff_bits`), in two branch-free integer reductions: the largest pattern among
     passing classes, then the first passing class holding it. Exact for rows without NaN
-    whose values are >= +0, and for any row without NaN if every cutoff is above 0 (a
-    value below +0 then passes neither test)."""
+    if every cutoff is above 0 (a value below +0 then passes neither test)."""
     k = bits.shape[0]
     none = bits.dtype.type(-1)
     top = none
@@ -317,56 +316,52 @@ def _clean_guess(bits: Any, cut: Any) -> int:
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def scan_rows(
-    labels: Any,
-    probs: Any,
-    bits: Any,
-    inf_bits: Any,
-    n_threads: int,
-    check: bool,
-    cutoff: Any,
-    joint: bool,
-    argmax_rule: bool,
-    count_like: Any,
-    cut: Any,
-) -> Any:
-    """One pass over pred_probs (``bits``: its bit patterns, see :func:`bits_of`) by row
-    blocks.
-
-    With ``check``: the row checks per thread, a (threads, 5) array (see
-    ``_store_checks``; empty rows without). With ``joint``: the confident joint counted per
-    thread as flat (true * K + given) arrays of ``count_like``'s dtype, and the rows
-    counted off its diagonal.
-
-    The guess is branch-free (``_clean_guess``, on ``cut``, the cutoffs' patterns) for
-    clean rows and, without ``check``, for every row if all cutoffs are above 0
-    (thresholds are floored at 2e-6): rows must then be checked already (no NaN).
-    """
-    n, k = probs.shape
-    off = np.zeros(n if joint else 0, dtype=np.bool_)
-    counts = np.zeros((n_threads, k * k if joint else 0), dtype=count_like.dtype)
-    stats = np.empty((n_threads if check else 0, 5))
-    positive = joint and cutoff.min() > 0
+def check_rows(probs: Any, bits: Any, inf_bits: Any, n_threads: int) -> Any:
+    """The row checks by row blocks (``bits``: pred_probs' bit patterns, see
+    :func:`bits_of`): a (threads, 5) array, see ``_store_checks``."""
+    n = probs.shape[0]
+    stats = np.empty((n_threads, 5))
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         state = _start_checks(probs, inf_bits)
         for i in range(t * step, min(n, (t + 1) * step)):
-            row = probs[i]
-            clean = False
-            if check:
-                state, clean = _check_row(row, bits[i], inf_bits, i, state)
-            if joint:
+            state, _ = _check_row(probs[i], bits[i], inf_bits, i, state)
+        _store_checks(stats, t, state, bits, probs)
+    return stats
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def confident_rows(
+    labels: Any,
+    probs: Any,
+    bits: Any,
+    n_threads: int,
+    cutoff: Any,
+    cut: Any,
+    argmax_rule: bool,
+    count_like: Any,
+) -> Any:
+    """The confident joint of checked rows (no NaN) by row blocks, counted per thread as
+    flat (true * K + given) arrays of ``count_like``'s dtype, and the rows counted off its
+    diagonal. With every cutoff above 0 (thresholds are floored at 2e-6) no value below +0
+    passes, so the branch-free ``_clean_guess`` (on ``cut``, the cutoffs' patterns) is
+    exact for every row; otherwise, and with the argmax rule, the scalar guess runs."""
+    n, k = probs.shape
+    off = np.zeros(n, dtype=np.bool_)
+    counts = np.zeros((n_threads, k * k), dtype=count_like.dtype)
+    fast = cutoff.min() > 0 and not argmax_rule
+    step = (n + n_threads - 1) // n_threads
+    for t in prange(n_threads):
+        for i in range(t * step, min(n, (t + 1) * step)):
+            if fast:
+                guess = _clean_guess(bits[i], cut)
+            else:
+                guess = _confident_guess(probs[i], cutoff, argmax_rule)
+            if guess >= 0:
                 lab = labels[i]
-                if (clean if check else positive) and not argmax_rule:
-                    guess = _clean_guess(bits[i], cut)
-                else:
-                    guess = _confident_guess(row, cutoff, argmax_rule)
-                if guess >= 0:
-                    counts[t, guess * k + lab] += 1
-                    off[i] = guess != lab
-        if check:
-            _store_checks(stats, t, state, bits, probs)
-    return off, counts, stats
+                counts[t, guess * k + lab] += 1
+                off[i] = guess != lab
+    return off, counts
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -395,7 +390,7 @@ def scan_scores(
     floor: Any,
     out: Any,
 ) -> Any:
-    """The row checks (as ``scan_rows``) and each row's score in the same pass:
+    """The row checks (as ``check_rows``) and each row's score in the same pass:
     0 self-confidence, 1 normalized margin, 2 confidence-weighted entropy."""
     n = probs.shape[0]
     one = probs.dtype.type(1)

@@ -134,40 +134,42 @@ def _prepare_compiled(
 ) -> Prepared:
     k = probs.shape[1]
     if extent == "check":
-        _, _, stats = scan(labels, probs, True, np.zeros(k, dtype=probs.dtype), False)
-        check_row_stats(combine_stats(probs, stats), probs.dtype)
+        check_row_stats(check_rows(probs), probs.dtype)
         return Prepared(labels, probs, k, counts, None, None)
     thresholds = finish_thresholds(_checked_class_means(labels, probs, counts), probs.dtype)
     if extent == "thresholds":
         return Prepared(labels, probs, k, counts, thresholds, None)
-    cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
-    off, per_thread, _ = scan(labels, probs, False, cutoff, True)
+    off, per_thread = confident_rows(labels, probs, thresholds)
     confident = ConfidentCounts(finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
     return Prepared(labels, probs, k, counts, thresholds, confident)
 
 
-def scan(
+def check_rows(probs: FloatArray) -> RowStats:
+    """The row checks' statistics (``kernels().check_rows``, one pass)."""
+    kern = kernels()
+    return combine_stats(probs, kern.check_rows(probs, *kern.bits_of(probs), kern.n_threads()))
+
+
+def confident_rows(
     labels: IntArray,
     probs: FloatArray,
-    check: bool,
-    cutoff: FloatArray,
-    joint: bool,
+    thresholds: FloatArray,
     collision: Collision | None = None,
-) -> tuple[BoolArray, IntArray, FloatArray]:
-    """The row checks and/or the confident joint (``kernels().scan_rows``), with the
-    collision rule ``collision`` (None: ``DEFAULT_COLLISION``, read at each call)."""
+) -> tuple[BoolArray, IntArray]:
+    """Per-thread flat confident counts and the off-diagonal rows of checked rows
+    (``kernels().confident_rows``), with the collision rule ``collision`` (None:
+    ``DEFAULT_COLLISION``, read at each call)."""
     kern = kernels()
-    result: tuple[BoolArray, IntArray, FloatArray] = kern.scan_rows(
+    cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
+    result: tuple[BoolArray, IntArray] = kern.confident_rows(
         labels,
         probs,
-        *kern.bits_of(probs),
+        kern.bits_of(probs)[0],
         kern.n_threads(),
-        check,
         cutoff,
-        joint,
+        kern.cutoff_bits(cutoff, probs.dtype),
         (collision or DEFAULT_COLLISION) == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
-        kern.cutoff_bits(cutoff, probs.dtype),
     )
     return result
 

@@ -115,8 +115,8 @@ def _stats(plan: Plan, labels: IntArray, probs: FloatArray, start: int) -> tuple
     if not _compiled(plan, probs):
         return _located(row_stats(probs), start)
     with KERNEL_LOCK:
-        _, _, raw = mem.scan(labels, probs, True, np.zeros(probs.shape[1], probs.dtype), False)
-    return _located(mem.combine_stats(probs, raw), start)
+        stats = mem.check_rows(probs)
+    return _located(stats, start)
 
 
 def _located(stats: RowStats, start: int) -> tuple[float, ...]:
@@ -167,9 +167,8 @@ def _joint(plan: Plan, labels: IntArray, probs: FloatArray) -> tuple[IntArray, B
     assert plan.thresholds is not None
     if not _compiled(plan, probs):
         return confident_flat(labels, probs, plan.thresholds, plan.collision)
-    cutoff = plan.thresholds - plan.thresholds.dtype.type(TOLERANCE)
     with KERNEL_LOCK:  # the blocks were checked in the first pass
-        off, per_thread, _ = mem.scan(labels, probs, False, cutoff, True, plan.collision)
+        off, per_thread = mem.confident_rows(labels, probs, plan.thresholds, plan.collision)
     return per_thread.sum(axis=0, dtype=np.int64), off
 
 

@@ -28,7 +28,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 import labelaudit as la
 
 #: cleanlab's defaults, labelaudit's defaults, and labelaudit's posterior method
-#: (flags: p_mislabeled >= 0.5; scores: p_mislabeled; count: its sum).
+#: (flags: find_label_issues(method="posterior"); scores: p_mislabeled; count: its sum).
 LIBS = ("cleanlab", "labelaudit", "labelaudit posterior")
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -41,9 +41,8 @@ def detection(labels: np.ndarray, probs: Any, is_error: np.ndarray, lib: str) ->
     # find_label_issues takes one model: an ensemble is filtered on its mean pred_probs.
     single = np.mean(probs, axis=0) if ensemble else probs
     if lib == "labelaudit posterior":
-        p = la.mislabeled_probability(labels, single)
-        scores = -p
-        flags = p >= 0.5
+        scores = -la.mislabeled_probability(labels, single)
+        flags = la.find_label_issues(labels, single, method="posterior")
         est = est_cal = la.num_label_issues(labels, single, method="posterior")
     elif lib == "labelaudit":
         scores = la.label_quality_scores(labels, probs)

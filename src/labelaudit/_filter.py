@@ -18,6 +18,7 @@ from labelaudit._typing import (
     ScoreMethod,
 )
 from labelaudit._validation import check_count, check_fraction, check_option
+from labelaudit.core import posterior as core_posterior
 from labelaudit.core import prune
 from labelaudit.core.joint import calibrate
 from labelaudit.core.scores import SCORERS
@@ -91,7 +92,7 @@ def _prune(prep: AnyPrepared, method: str, options: dict[str, Any]) -> BoolArray
 
 def _filter(prep: AnyPrepared, method: str, options: dict[str, Any]) -> BoolArray:
     if method == "posterior":
-        return np.asarray(prep.mislabeled_probability() >= 0.5)
+        return core_posterior.expected_f1_flags(prep.mislabeled_probability())
     if method in LOW_SCORE_METHODS:
         return prep.lowest(LOW_SCORE_METHODS[method], count_issues(prep, "off_diagonal"))
     if method in PRUNE_METHODS:
@@ -150,8 +151,10 @@ def find_label_issues(
         intersection of the two. ``confident_learning``: the off-diagonal examples of the
         confident joint. ``predicted_neq_given``: argmax differs from the label.
         ``low_self_confidence`` / ``low_normalized_margin``: the ``num_label_issues``
-        examples with the lowest such score. ``posterior``: the examples whose
-        :func:`mislabeled_probability` is at least 0.5 (more likely wrong than right).
+        examples with the lowest such score. ``posterior``: the examples with the largest
+        :func:`mislabeled_probability`, as many as maximize the F1 expected from those
+        probabilities (the cut falls where the probability drops to half that F1, so at
+        or below 0.5; typically 0.4-0.48).
         Except for the ``low_*`` and ``posterior`` methods, an example whose label is the
         argmax (with a 1e-6 head start) is never flagged.
     frac_noise : float in (0, 1], default=1.0

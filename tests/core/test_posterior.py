@@ -124,3 +124,34 @@ def test_float32_and_float64_agree():
     p64 = cp.mislabeled_probability(labels, probs, *fitted(labels, probs))
     p32 = probs.astype(np.float32)
     assert_allclose(cp.mislabeled_probability(labels, p32, *fitted(labels, p32)), p64, atol=2e-3)
+
+
+def expected_f1(p, flags):
+    return 2 * p[flags].sum() / (flags.sum() + p.sum())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_expected_f1_flags_are_the_best_top_set(seed):
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.3, 1.5, size=300)
+    p[:20] = np.round(p[:20], 1)  # ties
+    flags = cp.expected_f1_flags(p)
+    # An upper set of p, holding every example above 0.5 (F1 <= 1 puts the cut at most 0.5).
+    assert p[flags].min() > p[~flags].max()
+    assert flags[p > 0.5].all()
+    # No top-k set (cut anywhere, ties kept together) expects a higher F1.
+    best = max(expected_f1(p, p >= t) for t in np.unique(p))
+    assert expected_f1(p, flags) == pytest.approx(best, rel=1e-12)
+    # The cut is where p falls to half the F1 reached.
+    assert p[flags].min() >= expected_f1(p, flags) / 2 - 1e-12
+
+
+def test_expected_f1_flags_edge_cases():
+    assert cp.expected_f1_flags(np.zeros(0)).shape == (0,)
+    assert not cp.expected_f1_flags(np.zeros(4)).any()
+    assert cp.expected_f1_flags(np.array([0.0, 1.0, 0.0])).tolist() == [False, True, False]
+    # A 0.4 beside three 0.6s raises the expected F1 (2 * 2.2 / 6.2 > 2 * 1.8 / 5.2) ...
+    flags = cp.expected_f1_flags(np.array([0.6, 0.6, 0.6, 0.4, 0.0]))
+    assert flags.tolist() == [True, True, True, True, False]
+    # ... a 0.3 beside one certain error does not (2 * 1.3 / 3.3 < 2 * 1 / 2.3).
+    assert cp.expected_f1_flags(np.array([1.0, 0.3, 0.0])).tolist() == [True, False, False]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from labelaudit._typing import FloatArray, IntArray
+from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit.core._chunks import row_slices
 from labelaudit.core._search import golden_max
 
@@ -182,6 +182,26 @@ def mislabeled_probability(
         post = posterior(labels[rows], pred_probs[rows], power, noise_channel)
         out[rows] = 1.0 - post[np.arange(post.shape[0]), labels[rows]]
     return np.clip(out, 0.0, 1.0)
+
+
+def expected_f1_flags(p_mislabeled: FloatArray) -> BoolArray:
+    """The examples to flag so that the expected F1 of the flags is largest.
+
+    If ``p`` are calibrated probabilities of error, flagging a set S gives on average
+    ``sum(p[S])`` true flags out of ``|S|`` flags and ``sum(p)`` errors, so its F1 is about
+    ``F(S) = 2 sum(p[S]) / (|S| + sum(p))``. Adding an example raises F exactly when its
+    ``p`` exceeds ``F / 2``, so the best set is the examples with the largest ``p``, cut
+    where ``p`` falls to half the F1 reached (the threshold rule of Lipton, Elkan and
+    Naryanaswamy, 2014). Ties at the cut are flagged together; nothing is flagged when
+    every ``p`` is 0.
+    """
+    desc = np.sort(p_mislabeled)[::-1]
+    gained = np.cumsum(desc)
+    if not desc.size or gained[-1] <= 0:
+        return np.zeros(desc.size, dtype=bool)
+    expected_f1 = 2.0 * gained / (np.arange(1, desc.size + 1) + gained[-1])
+    flags: BoolArray = p_mislabeled >= desc[int(np.argmax(expected_f1))]
+    return flags
 
 
 #: The per-example fields of :class:`PosteriorSummary`, in order.

@@ -759,10 +759,13 @@ def _plogp_clean(row: Any, bits: Any) -> Any:
     mantissa of each value are read from its bit pattern, the logarithm of the mantissa
     is fdlibm's polynomial (no call to log), and subnormal values (below 1.2e-38) count as
     0, as zeros do (their terms are under 1e-36)."""
+    # Integer constants of the patterns' own type: with Python ints, float32 patterns
+    # were widened to int64, whose conversion to float64 AVX2 lacks (1.6x slower).
+    t = bits.dtype.type
     if bits.itemsize == 4:
-        shift, mask, bias, scale = 23, 0x7FFFFF, 127, 2.0**-23
+        shift, mask, bias, scale = t(23), t(0x7FFFFF), t(127), 2.0**-23
     else:
-        shift, mask, bias, scale = 52, 0xFFFFFFFFFFFFF, 1023, 2.0**-52
+        shift, mask, bias, scale = t(52), t(0xFFFFFFFFFFFFF), t(1023), 2.0**-52
     total = 0.0
     for j in range(row.shape[0]):
         b = bits[j]

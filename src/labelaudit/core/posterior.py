@@ -41,11 +41,18 @@ FIT_CELLS = 10_000_000
 MIN_FIT_ROWS = 10_000
 
 
-def log_probs(pred_probs: FloatArray) -> FloatArray:
-    """``log(pred_probs)`` floored at :data:`LOG_FLOOR`, in float64 for float64 input and
-    float32 otherwise (enough for probabilities, half the memory traffic)."""
+def log_probs(pred_probs: FloatArray, rows: IntArray | None = None) -> FloatArray:
+    """``log(pred_probs[rows])`` (all rows if None) floored at :data:`LOG_FLOOR`, in float64
+    for float64 input and float32 otherwise (enough for probabilities, half the memory
+    traffic). Computed one chunk of rows at a time into the result, so the only array of
+    the result's size is the result (no gathered copy of the rows, no temporaries)."""
     dtype = np.float64 if pred_probs.dtype == np.float64 else np.float32
-    out: FloatArray = np.log(np.maximum(pred_probs.astype(dtype), dtype(LOG_FLOOR)))
+    n = pred_probs.shape[0] if rows is None else rows.shape[0]
+    out: FloatArray = np.empty((n, pred_probs.shape[1]), dtype=dtype)
+    for part in row_slices(n, pred_probs.shape[1], pred_probs.itemsize):
+        chunk = pred_probs[part] if rows is None else pred_probs[rows[part]]
+        np.maximum(chunk, dtype(LOG_FLOOR), out=out[part], dtype=dtype)
+        np.log(out[part], out=out[part])
     return out
 
 
@@ -156,14 +163,17 @@ def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float
     """The sharpness that maximizes :func:`mean_log_likelihood`: a golden-section search
     over ``log(power)`` in :data:`POWER_RANGE`, on the rows of :func:`fit_rows`."""
     rows = fit_rows(*pred_probs.shape)
-    if rows is not None:
-        labels, pred_probs = labels[rows], pred_probs[rows]
-    return fit_power_on(labels, pred_probs, n_classes)
+    sampled = labels if rows is None else labels[rows]
+    return fit_power_to(sampled, log_probs(pred_probs, rows), n_classes)
 
 
 def fit_power_on(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
     """:func:`fit_power` on rows already sampled."""
-    logp = log_probs(pred_probs)
+    return fit_power_to(labels, log_probs(pred_probs), n_classes)
+
+
+def fit_power_to(labels: IntArray, logp: FloatArray, n_classes: int) -> float:
+    """:func:`fit_power` on the sampled rows' :func:`log_probs`."""
 
     def score(log_power: float) -> float:
         return mean_log_likelihood(labels, logp, n_classes, float(np.exp(log_power)))

@@ -204,13 +204,22 @@ def expected_f1_flags(p_mislabeled: FloatArray) -> BoolArray:
     where ``p`` falls to half the F1 reached (the threshold rule of Lipton, Elkan and
     Naryanaswamy, 2014). Ties at the cut are flagged together; nothing is flagged when
     every ``p`` is 0.
+
+    Only the top of ``p`` is sorted: each added example moves F towards ``2 p``, so the
+    best cut has ``p >= F_best / 2``, which is at least half the F of any set tried (the
+    largest ``p`` alone, or every ``p >= 0.5``); below that, F only falls.
     """
-    desc = np.sort(p_mislabeled)[::-1]
-    gained = np.cumsum(desc)
-    if not desc.size or gained[-1] <= 0:
-        return np.zeros(desc.size, dtype=bool)
-    expected_f1 = 2.0 * gained / (np.arange(1, desc.size + 1) + gained[-1])
-    flags: BoolArray = p_mislabeled >= desc[int(np.argmax(expected_f1))]
+    total = float(p_mislabeled.sum())
+    if not p_mislabeled.size or total <= 0:
+        return np.zeros(p_mislabeled.shape, dtype=bool)
+    half = p_mislabeled >= 0.5
+    tried = max(
+        2.0 * float(p_mislabeled.max()) / (1.0 + total),
+        2.0 * float(p_mislabeled[half].sum()) / (int(half.sum()) + total),
+    )
+    top = np.sort(p_mislabeled[p_mislabeled >= tried / 2 * (1 - 1e-9)])[::-1]
+    expected_f1 = 2.0 * np.cumsum(top) / (np.arange(1, top.size + 1) + total)
+    flags: BoolArray = p_mislabeled >= top[int(np.argmax(expected_f1))]
     return flags
 
 

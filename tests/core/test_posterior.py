@@ -117,6 +117,13 @@ def test_fit_uses_a_fixed_sample_of_large_inputs(monkeypatch):
     assert rows is not None and rows.size == 300 and (np.diff(rows) > 0).all()
     assert cp.fit_power(labels, probs, 3) == cp.fit_power(labels, probs, 3)
     assert cp.fit_rows(200, 3) is None
+    # Selected block by block: the same rows as the 300 smallest keys of all rows.
+    for n in (301, 1000, 1234):
+        keys = cp.sample_keys(np.arange(n, dtype=np.int64))
+        np.testing.assert_array_equal(cp.fit_rows(n, 3), np.sort(np.argsort(keys)[:300]))
+    # And the fit reads only those rows (and their labels).
+    picked = cp.fit_rows(1000, 3)
+    assert cp.fit_power(labels, probs, 3) == cp.fit_power_on(labels[picked], probs[picked], 3)
 
 
 def test_float32_and_float64_agree():

@@ -155,8 +155,14 @@ def fit_rows(n: int, k: int) -> IntArray | None:
     size = fit_size(k)
     if n <= size:
         return None
-    keys = sample_keys(np.arange(n, dtype=np.int64))
-    return np.sort(np.argpartition(keys, size - 1)[:size]).astype(np.int64)
+    # The smallest keys of each block of rows join those kept so far (keys never tie, so
+    # the result is the same as one selection over all N keys, in O(size) memory).
+    kept = np.zeros(0, dtype=np.int64)
+    for start in range(0, n, size):
+        rows = np.concatenate([kept, np.arange(start, min(n, start + size), dtype=np.int64)])
+        keys = sample_keys(rows)
+        kept = rows[np.argpartition(keys, size - 1)[:size]] if rows.size > size else rows
+    return np.sort(kept)
 
 
 def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:

@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import labelaudit as la
 import labelaudit.engines._inmemory as engine
 from labelaudit._filter import FILTER_METHODS
+from labelaudit._validation import row_stats
 from labelaudit.core import _kernels
 from labelaudit.core.joint import confident_flat
 from labelaudit.core.thresholds import TOLERANCE
@@ -175,6 +176,24 @@ def test_vectorized_plogp_matches_log(dtype):
         got = _kernels._plogp_clean(row, _kernels.bits_of(row)[0])
         assert got == pytest.approx(expected, rel=1e-14, abs=1e-300)
         assert _kernels._plogp_exact(row) == pytest.approx(got, rel=1e-14, abs=1e-35)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_row_checks_by_blocks_equal_reference(dtype, order, monkeypatch):
+    """Rows are checked in blocks of about 4096 values (a block with a sign bit anywhere
+    is checked row by row): many blocks per thread, some of them holding -0.0, each row's
+    sum off 1 by a different small amount, in C and Fortran order."""
+    n = 30_000
+    labels, probs = make_data(7, n, 4, dtype=np.float64, noise=0.2)
+    rng = np.random.default_rng(7)
+    probs *= 1 + rng.uniform(-1e-6, 1e-6, (n, 1))
+    rows, cols = rng.choice(n, 40, replace=False), rng.integers(0, 4, 40)
+    probs[rows, (cols + 1) % 4] += probs[rows, cols]
+    probs[rows, cols] = -0.0
+    probs = np.asarray(probs.astype(dtype), order=order)
+    assert engine.check_rows(probs) == row_stats(probs)
+    assert_engines_agree(labels, probs, monkeypatch)
 
 
 BAD_VALUES = [np.nan, np.inf, -np.inf, -0.5, 1.5, 2e38]

@@ -125,13 +125,17 @@ def class_sums(
             total += size
     grouped = np.empty(n, dtype=probs.dtype)
     stats = np.empty((n_threads, 5))
+    block = _block_rows(k)
     for t in prange(n_threads):
         state = _start_checks(probs, inf_bits)
-        for i in range(t * step, min(n, (t + 1) * step)):
-            state, _ = _check_row(probs[i], bits[i], inf_bits, i, state)
-            lab = labels[i]
-            grouped[pos[t, lab]] = probs[i, lab]
-            pos[t, lab] += 1
+        stop = min(n, (t + 1) * step)
+        for b0 in range(t * step, stop, block):
+            b1 = min(stop, b0 + block)
+            state, _ = _check_block(probs, bits, inf_bits, b0, b1, state)
+            for i in range(b0, b1):
+                lab = labels[i]
+                grouped[pos[t, lab]] = probs[i, lab]
+                pos[t, lab] += 1
         _store_checks(stats, t, state, bits, probs)
     sums = np.empty(k, dtype=probs.dtype)
     for c in prange(k):
@@ -237,6 +241,52 @@ def _start_checks(probs: Any, inf_bits: Any) -> Any:
     return (probs.dtype.type(np.inf), probs.dtype.type(-np.inf), inf_bits, zero, 0.0, -1, -1)
 
 
+#: Rows are checked in blocks of about this many values: the block's patterns are scanned
+#: at once for a sign bit or a non-finite exponent, and a clean block (every row clean)
+#: then needs only its row sums, read again from cache. Per-row calls of _check_row cost
+#: more than the checks themselves for short rows (at K = 10, 200 ms vs 70 ms for 1e7
+#: rows).
+_BLOCK_VALUES = 4096
+
+
+@njit(cache=True)
+def _block_rows(k: int) -> int:
+    return max(1, _BLOCK_VALUES // k)
+
+
+@njit(cache=True)
+def _check_block(probs: Any, bits: Any, inf_bits: Any, b0: int, b1: int, state: Any) -> Any:
+    """Update the row-check state with rows b0:b1, in order; also return whether every
+    one of them is clean (see _check_row)."""
+    low_bits = bits[b0, 0]
+    high_bits = bits[b0, 0]
+    for i in range(b0, b1):
+        for j in range(bits.shape[1]):
+            low_bits = min(low_bits, bits[i, j])
+            high_bits = max(high_bits, bits[i, j])
+    if not (low_bits >= 0 and high_bits < inf_bits):
+        for i in range(b0, b1):
+            state, _ = _check_row(probs[i], bits[i], inf_bits, i, state)
+        return state, False
+    low, high, all_low, all_high, worst, worst_row, bad_row = state
+    for i in range(b0, b1):
+        total = _row_total(probs[i])
+        if not np.isfinite(total):
+            if bad_row < 0:
+                bad_row = i
+        elif abs(total - 1.0) > worst:
+            worst = abs(total - 1.0)
+            worst_row = i
+    state = (low, high, min(all_low, low_bits), max(all_high, high_bits), worst, worst_row, bad_row)
+    return state, True
+
+
+@njit(cache=True, inline="always")
+def _is_clean(bits: Any, inf_bits: Any) -> bool:
+    low, high = _bit_range(bits)
+    return low >= 0 and high < inf_bits
+
+
 @njit(cache=True)
 def _store_checks(stats: Any, t: int, state: Any, bits: Any, probs: Any) -> None:
     """Per-thread statistics as ``combine_stats`` reads them: smallest and largest value,
@@ -319,13 +369,15 @@ def _clean_guess(bits: Any, cut: Any) -> int:
 def check_rows(probs: Any, bits: Any, inf_bits: Any, n_threads: int) -> Any:
     """The row checks by row blocks (``bits``: pred_probs' bit patterns, see
     :func:`bits_of`): a (threads, 5) array, see ``_store_checks``."""
-    n = probs.shape[0]
+    n, k = probs.shape
     stats = np.empty((n_threads, 5))
     step = (n + n_threads - 1) // n_threads
+    block = _block_rows(k)
     for t in prange(n_threads):
         state = _start_checks(probs, inf_bits)
-        for i in range(t * step, min(n, (t + 1) * step)):
-            state, _ = _check_row(probs[i], bits[i], inf_bits, i, state)
+        stop = min(n, (t + 1) * step)
+        for b0 in range(t * step, stop, block):
+            state, _ = _check_block(probs, bits, inf_bits, b0, min(stop, b0 + block), state)
         _store_checks(stats, t, state, bits, probs)
     return stats
 
@@ -397,23 +449,28 @@ def scan_scores(
     two = probs.dtype.type(2)
     stats = np.empty((n_threads, 5))
     step = (n + n_threads - 1) // n_threads
+    block = _block_rows(k)
     for t in prange(n_threads):
         state = _start_checks(probs, inf_bits)
         # One pattern at a time read back as a float (a view made once per thread).
         pattern = np.empty(1, dtype=bits.dtype)
         value = pattern.view(probs.dtype)
-        for i in range(t * step, min(n, (t + 1) * step)):
-            row = probs[i]
-            state, clean = _check_row(row, bits[i], inf_bits, i, state)
-            lab = labels[i]
-            if method == 2:
-                plogp = _plogp_clean(row, bits[i]) if clean else _plogp_exact(row)
-                out[i] = _weighted_entropy(row, lab, floor, plogp)
-            elif method == 1 and clean and k > 1:
-                pattern[0] = _top_other(bits[i], lab)
-                out[i] = (row[lab] - value[0] + one) / two
-            else:
-                out[i] = _score(probs, i, lab, method, one, two)
+        stop = min(n, (t + 1) * step)
+        for b0 in range(t * step, stop, block):
+            b1 = min(stop, b0 + block)
+            state, all_clean = _check_block(probs, bits, inf_bits, b0, b1, state)
+            for i in range(b0, b1):
+                row = probs[i]
+                clean = all_clean or _is_clean(bits[i], inf_bits)
+                lab = labels[i]
+                if method == 2:
+                    plogp = _plogp_clean(row, bits[i]) if clean else _plogp_exact(row)
+                    out[i] = _weighted_entropy(row, lab, floor, plogp)
+                elif method == 1 and clean and k > 1:
+                    pattern[0] = _top_other(bits[i], lab)
+                    out[i] = (row[lab] - value[0] + one) / two
+                else:
+                    out[i] = _score(probs, i, lab, method, one, two)
         _store_checks(stats, t, state, bits, probs)
     return stats
 

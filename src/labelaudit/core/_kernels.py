@@ -282,7 +282,7 @@ def _check_block(probs: Any, bits: Any, inf_bits: Any, b0: int, b1: int, state: 
 
 
 @njit(cache=True, inline="always")
-def _is_clean(bits: Any, inf_bits: Any) -> bool:
+def _is_clean(bits: Any, inf_bits: Any) -> Any:
     low, high = _bit_range(bits)
     return low >= 0 and high < inf_bits
 

@@ -184,7 +184,7 @@ def test_row_checks_by_blocks_equal_reference(dtype, order, monkeypatch):
     """Rows are checked in blocks of about 4096 values (a block with a sign bit anywhere
     is checked row by row): many blocks per thread, some of them holding -0.0, each row's
     sum off 1 by a different small amount, in C and Fortran order."""
-    n = 30_000
+    n = 12_000  # 1024 rows per block at K = 4: six blocks per thread on two threads
     labels, probs = make_data(7, n, 4, dtype=np.float64, noise=0.2)
     rng = np.random.default_rng(7)
     probs *= 1 + rng.uniform(-1e-6, 1e-6, (n, 1))

@@ -182,17 +182,22 @@ def test_vectorized_plogp_matches_log(dtype):
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_row_checks_by_blocks_equal_reference(dtype, order, monkeypatch):
     """Rows are checked in blocks of about 4096 values (a block with a sign bit anywhere
-    is checked row by row): many blocks per thread, some of them holding -0.0, each row's
-    sum off 1 by a different small amount, in C and Fortran order."""
+    is checked row by row): many blocks per thread, -0.0 in the first quarter's blocks
+    only, the largest value and the row sum farthest from 1 each in one row of a clean
+    block, every row's sum off 1 by a small amount; C and Fortran order."""
     n = 12_000  # 1024 rows per block at K = 4: six blocks per thread on two threads
     labels, probs = make_data(7, n, 4, dtype=np.float64, noise=0.2)
     rng = np.random.default_rng(7)
     probs *= 1 + rng.uniform(-1e-6, 1e-6, (n, 1))
-    rows, cols = rng.choice(n, 40, replace=False), rng.integers(0, 4, 40)
+    rows, cols = rng.choice(n // 4, 40, replace=False), rng.integers(0, 4, 40)
     probs[rows, (cols + 1) % 4] += probs[rows, cols]
     probs[rows, cols] = -0.0
+    probs[n // 2 + 10] = [1 - 3e-7, 1e-7, 1e-7, 1e-7]
+    probs[n // 4 + 100] *= 1 + 5e-6
     probs = np.asarray(probs.astype(dtype), order=order)
-    assert engine.check_rows(probs) == row_stats(probs)
+    stats = engine.check_rows(probs)
+    assert stats == row_stats(probs)
+    assert stats.worst_row == n // 4 + 100 and stats.high == probs[n // 2 + 10, 0]
     assert_engines_agree(labels, probs, monkeypatch)
 
 

@@ -207,6 +207,24 @@ def _as_float(pattern: Any, bits: Any, probs: Any) -> Any:
     return tmp.view(probs.dtype)[0]
 
 
+@njit(cache=True, inline="always")
+def _clean_range(low_bits: Any, high_bits: Any, inf_bits: Any) -> Any:
+    """Whether values whose patterns lie in [low_bits, high_bits] are all finite and >= +0."""
+    return low_bits >= 0 and high_bits < inf_bits
+
+
+@njit(cache=True, inline="always")
+def _note_total(total: Any, i: int, worst: Any, worst_row: int, bad_row: int) -> Any:
+    """The checks' (worst, worst_row, bad_row) after row i, whose sum is ``total``."""
+    if not np.isfinite(total):
+        if bad_row < 0:
+            bad_row = i
+    elif abs(total - 1.0) > worst:
+        worst = abs(total - 1.0)
+        worst_row = i
+    return worst, worst_row, bad_row
+
+
 @njit(cache=True)
 def _check_row(row: Any, bits: Any, inf_bits: Any, i: int, state: Any) -> Any:
     """Update the row-check state with row i; also return whether the row is clean.
@@ -217,7 +235,7 @@ def _check_row(row: Any, bits: Any, inf_bits: Any, i: int, state: Any) -> Any:
     is not finite."""
     low, high, low_bits, high_bits, worst, worst_row, bad_row = state
     b_low, b_high = _bit_range(bits)
-    clean = b_low >= 0 and b_high < inf_bits
+    clean = _clean_range(b_low, b_high, inf_bits)
     if clean:
         low_bits = min(low_bits, b_low)
         high_bits = max(high_bits, b_high)
@@ -226,12 +244,7 @@ def _check_row(row: Any, bits: Any, inf_bits: Any, i: int, state: Any) -> Any:
         total, r_low, r_high = _exact_row(row)
         low = min(low, r_low)
         high = max(high, r_high)
-    if not np.isfinite(total):
-        if bad_row < 0:
-            bad_row = i
-    elif abs(total - 1.0) > worst:
-        worst = abs(total - 1.0)
-        worst_row = i
+    worst, worst_row, bad_row = _note_total(total, i, worst, worst_row, bad_row)
     return (low, high, low_bits, high_bits, worst, worst_row, bad_row), clean
 
 
@@ -264,19 +277,13 @@ def _check_block(probs: Any, bits: Any, inf_bits: Any, b0: int, b1: int, state: 
         for j in range(bits.shape[1]):
             low_bits = min(low_bits, bits[i, j])
             high_bits = max(high_bits, bits[i, j])
-    if not (low_bits >= 0 and high_bits < inf_bits):
+    if not _clean_range(low_bits, high_bits, inf_bits):
         for i in range(b0, b1):
             state, _ = _check_row(probs[i], bits[i], inf_bits, i, state)
         return state, False
     low, high, all_low, all_high, worst, worst_row, bad_row = state
     for i in range(b0, b1):
-        total = _row_total(probs[i])
-        if not np.isfinite(total):
-            if bad_row < 0:
-                bad_row = i
-        elif abs(total - 1.0) > worst:
-            worst = abs(total - 1.0)
-            worst_row = i
+        worst, worst_row, bad_row = _note_total(_row_total(probs[i]), i, worst, worst_row, bad_row)
     state = (low, high, min(all_low, low_bits), max(all_high, high_bits), worst, worst_row, bad_row)
     return state, True
 
@@ -284,7 +291,7 @@ def _check_block(probs: Any, bits: Any, inf_bits: Any, b0: int, b1: int, state: 
 @njit(cache=True, inline="always")
 def _is_clean(bits: Any, inf_bits: Any) -> Any:
     low, high = _bit_range(bits)
-    return low >= 0 and high < inf_bits
+    return _clean_range(low, high, inf_bits)
 
 
 @njit(cache=True)

@@ -15,7 +15,8 @@ import labelaudit.engines._inmemory as engine
 from labelaudit._filter import FILTER_METHODS
 from labelaudit._validation import row_stats
 from labelaudit.core import _kernels
-from labelaudit.core.joint import confident_flat
+from labelaudit.core.joint import calibrate, confident_flat
+from labelaudit.core.prune import keep_at_least
 from labelaudit.core.thresholds import TOLERANCE
 
 from ..datasets import make_data
@@ -257,3 +258,41 @@ def test_concurrent_calls_from_threads():
     assert len(results) == 20
     for flags in results:
         assert_array_equal(flags, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_equal_reference_with_many_tied_cells(dtype, monkeypatch):
+    """Sparse rows (most probabilities exactly 0) make many noise cells tie at their cut,
+    several per class; the ties are broken together, as NumPy's argsort of each cell's
+    margins alone would break them."""
+    rng = np.random.default_rng(7)
+    n, k = 3000, 60
+    true = rng.integers(0, k, n)
+    shape = np.full((n, k), 0.02)
+    shape[np.arange(n), true] = 3.0
+    probs = rng.standard_gamma(shape)
+    probs[probs < 1e-3] = 0.0
+    probs = (probs / probs.sum(axis=1, keepdims=True)).astype(dtype)
+    labels = np.where(rng.random(n) < 0.2, rng.integers(0, k, n), true)
+    counts = np.bincount(labels, minlength=k)
+    prep = engine.prepare(labels, probs, k, "joint")
+    joint = calibrate(prep.confident.joint, counts)
+    start, cell_j, cell_m = engine.cells_of(keep_at_least(joint.T, 1, 1.0), counts > 1)
+    heaps = _kernels.fill_heaps(
+        labels,
+        probs,
+        prep.confident.off_diagonal,
+        engine.index_like(n),
+        2,
+        counts,
+        counts > 1,
+        np.zeros(k, dtype=np.int64),
+        start,
+        cell_j,
+        cell_m,
+        np.full(cell_m.shape[0], -np.inf, dtype=dtype),
+    )
+    tied = _kernels.select_heaps(n, *heaps[4:], cell_m, start)[1]
+    given = np.searchsorted(start, np.flatnonzero(tied), side="right") - 1
+    assert np.bincount(given).max() >= 2  # several tied cells in one class
+    assert_engines_agree(labels, probs, monkeypatch)

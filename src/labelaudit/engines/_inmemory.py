@@ -257,9 +257,47 @@ def cells_of(prune_counts: IntArray, active: BoolArray) -> tuple[IntArray, IntAr
     return start.astype(np.int64), true.astype(np.int64), cells[given, true].astype(np.int64)
 
 
-def _break_ties(prep: Prepared, flags: BoolArray, k: int, values_of: Any, m: int) -> None:
-    members = np.flatnonzero(prep.labels == k)
-    flags[members[np.argsort(values_of(members))[:m]]] = True
+def _members_of(classes: IntArray, members: IntArray, class_start: IntArray) -> Any:
+    """The members of each of ``classes`` in data order (``members``: rows sorted by
+    label, stably; class c's run starts at ``class_start[c]``), concatenated, with where
+    each class's run starts and its length in the result."""
+    sizes = class_start[classes + 1] - class_start[classes]
+    offsets = np.cumsum(sizes) - sizes
+    where = np.arange(int(sizes.sum())) + np.repeat(class_start[classes] - offsets, sizes)
+    return members[where], offsets, sizes
+
+
+def _flag_lowest(
+    flags: BoolArray, rows: IntArray, values: FloatArray, runs: Any, m: IntArray
+) -> None:
+    """In each run (offset, size) of ``rows``, flag the ``m`` rows with the lowest values,
+    ties broken as NumPy's argsort of the run's values breaks them (cleanlab's choice)."""
+    offsets, sizes = runs
+    for o, s, lowest in zip(offsets.tolist(), sizes.tolist(), m.tolist(), strict=True):
+        flags[rows[o : o + s][np.argsort(values[o : o + s])[:lowest]]] = True
+
+
+def _break_ties(
+    prep: Prepared, flags: tuple[BoolArray, BoolArray], ties: tuple[IntArray, IntArray], cells: Any
+) -> None:
+    """Choose among values tied at a cut (see :func:`prune_flags`). Each tie is a class
+    run of data-order members; all are gathered at once and argsorted one run at a time."""
+    probs = prep.probs
+    members = np.argsort(prep.labels, kind="stable")
+    class_start = np.concatenate([[0], np.cumsum(prep.counts)])
+    class_m, start, cell_j, cell_m = cells
+    tied = np.flatnonzero(ties[0])
+    if tied.size:
+        rows, offsets, sizes = _members_of(tied, members, class_start)
+        own = probs[rows, np.repeat(tied, sizes)]
+        _flag_lowest(flags[0], rows, own, (offsets, sizes), class_m[tied])
+    tied = np.flatnonzero(ties[1])
+    if tied.size:
+        given = np.searchsorted(start, tied, side="right") - 1
+        rows, offsets, sizes = _members_of(given, members, class_start)
+        own = probs[rows, np.repeat(given, sizes)]
+        margins = -(probs[rows, np.repeat(cell_j[tied], sizes)] - own)  # as cleanlab's
+        _flag_lowest(flags[1], rows, margins, (offsets, sizes), cell_m[tied])
 
 
 def prune_flags(
@@ -307,14 +345,11 @@ def prune_flags(
         n, *heaps[:4], class_m, np.arange(k + 1, dtype=np.int64)
     )
     rate_flags, cell_tie = kern.select_heaps(n, *heaps[4:], cell_m, start)
-    # Rare: values tie exactly at a cut; choose as NumPy's argsort does (cleanlab's choice).
-    for k in np.flatnonzero(class_tie).tolist():
-        _break_ties(prep, class_flags, k, lambda rows, k=k: probs[rows, k], int(class_m[k]))
-    for cell in np.flatnonzero(cell_tie).tolist():
-        given = int(np.searchsorted(start, cell, side="right") - 1)
-        true = int(cell_j[cell])
-        margin = lambda rows, j=true, k=given: -(probs[rows, j] - probs[rows, k])  # noqa: E731
-        _break_ties(prep, rate_flags, given, margin, int(cell_m[cell]))
+    # Values tie exactly at a cut (rare, but at K = 1000 float32 probabilities underflow to
+    # 0 and a thousand cells can tie): choose as NumPy's argsort does (cleanlab's choice).
+    if class_tie.any() or cell_tie.any():
+        cells = (class_m, start, cell_j, cell_m)
+        _break_ties(prep, (class_flags, rate_flags), (class_tie, cell_tie), cells)
     return class_flags, rate_flags
 
 

@@ -206,9 +206,9 @@ class StreamPrepared:
         given = np.searchsorted(cells.start, tied, side="right") - 1
         pairs = tuple(zip(given.tolist(), cells.true[tied].tolist(), strict=True))
         margins = self.runner.run(self._plan(tied=pairs))["tied"]
+        members = prune.class_members(self.labels, self.n_classes)  # once for all ties
         for (k, _), values, c in zip(pairs, margins, tied.tolist(), strict=True):
-            members = np.flatnonzero(self.labels == k)
-            flags[members[np.argsort(values)[: int(cells.m[c])]]] = True
+            flags[members[k][np.argsort(values)[: int(cells.m[c])]]] = True
 
     def _fitted(self) -> tuple[float, FloatArray]:
         """The posterior's sharpness (fitted on pass 1's sample) and noise channel (one

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_array_equal
 
-from labelaudit.core.joint import round_preserving_sum
+from labelaudit.core.joint import round_preserving_sum, round_rows
 from labelaudit.core.prune import smallest
 
 values = hnp.arrays(
@@ -32,3 +32,25 @@ def test_round_preserving_sum_keeps_the_total(x):
     ints = round_preserving_sum(x)
     assert ints.sum() == np.round(x.sum())
     assert (np.abs(ints - x) < 1 + 1e-9).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    shape=st.tuples(st.integers(1, 40), st.integers(1, 1200)),
+    zeros=st.floats(0, 0.99),
+    grid=st.sampled_from([0.0, 0.5, 0.25, 1 / 3]),
+    fortran=st.booleans(),
+)
+def test_round_rows_equals_rounding_each_row(seed, shape, zeros, grid, fortran):
+    """All rows at once give what round_preserving_sum gives row by row, also with many
+    equal rounding errors (values on a grid, zeros) and rows stored in Fortran order."""
+    rng = np.random.default_rng(seed)
+    matrix = rng.random(shape) * rng.choice([1.0, 5.0, 300.0])
+    if grid:
+        matrix = np.round(matrix / grid) * grid
+    matrix[rng.random(shape) < zeros] = 0.0
+    matrix = np.asfortranarray(matrix) if fortran else matrix
+    expected = np.stack([round_preserving_sum(row) for row in matrix])
+    assert_array_equal(round_rows(matrix), expected)
+    assert_array_equal(round_rows(matrix.astype(np.int64)), matrix.astype(np.int64))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -76,15 +76,12 @@ def confident_flat(
     return flat, off
 
 
-def round_preserving_sum(values: FloatArray) -> IntArray:
-    """Round to integers whose sum is the rounded sum of ``values``.
-
-    The entries whose rounding lost (or gained) the most are moved by one. Ties are
-    resolved through NumPy's default argsort of the rounding errors, as cleanlab does, so
-    that calibrated joints are equal to cleanlab's, not merely close.
-    """
-    ints = values.round()
-    target = np.sum(values).round()
+def _round_row(
+    values: FloatArray, ints: FloatArray, target: np.floating[Any] | float
+) -> FloatArray:
+    """Move entries of ``ints`` (rounded ``values``) by one until they sum to ``target``:
+    each time the entries whose rounding lost (or gained) the most, as NumPy's default
+    argsort of the rounding errors orders them."""
     deficit = target - np.sum(ints).round()
     while abs(deficit) > TOLERANCE:
         step = 1.0 if deficit > 0 else -1.0
@@ -93,12 +90,50 @@ def round_preserving_sum(values: FloatArray) -> IntArray:
         moved = order[::-1][:n_moves] if step > 0 else order[:n_moves]
         ints[moved] += step
         deficit = target - np.sum(ints).round()
-    return ints.astype(np.int64)
+    return ints
+
+
+def round_preserving_sum(values: FloatArray) -> IntArray:
+    """Round to integers whose sum is the rounded sum of ``values``.
+
+    The entries whose rounding lost (or gained) the most are moved by one. Ties are
+    resolved through NumPy's default argsort of the rounding errors, as cleanlab does, so
+    that calibrated joints are equal to cleanlab's, not merely close.
+    """
+    return _round_row(values, values.round(), np.sum(values).round()).astype(np.int64)
+
+
+def _first_step(values: FloatArray, ints: FloatArray, rows: IntArray, deficit: FloatArray) -> None:
+    """The first step of :func:`_round_row` for many rows at once, in place: one 2-D
+    argsort (which sorts each row as the 1-D argsort of that row alone), then only the
+    moved entries are touched."""
+    k = values.shape[1]
+    n_moves = np.minimum(np.abs(deficit), k).astype(np.int64)
+    order = np.argsort((values - ints)[rows], axis=1)
+    which = np.repeat(np.arange(rows.shape[0]), n_moves)
+    rank = np.arange(which.shape[0]) - np.repeat(np.cumsum(n_moves) - n_moves, n_moves)
+    up = deficit[which] > 0
+    place = np.where(up, k - 1 - rank, rank)  # from the end of the order when moving up
+    ints[rows[which], order[which, place]] += np.where(up, 1.0, -1.0)
 
 
 def round_rows(matrix: FloatArray) -> IntArray:
-    """Round each row of ``matrix`` with :func:`round_preserving_sum`."""
-    return np.stack([round_preserving_sum(row) for row in matrix])
+    """Round each row of ``matrix`` with :func:`round_preserving_sum`.
+
+    Rows are rounded and summed at once (made contiguous, so that each row sum is NumPy's
+    pairwise sum of that row, as ``np.sum(row)`` gives it), and the rows off their total
+    take their first step together; a row still off after it (rare) is finished alone.
+    """
+    values = np.ascontiguousarray(matrix)
+    ints = values.round()
+    targets = values.sum(axis=1).round()
+    deficit = targets - ints.sum(axis=1).round()
+    off = np.flatnonzero(np.abs(deficit) > TOLERANCE)
+    if off.size:
+        _first_step(values, ints, off, deficit[off])
+        for i in off[np.abs(targets[off] - ints[off].sum(axis=1).round()) > TOLERANCE]:
+            ints[i] = _round_row(values[i], ints[i], targets[i])
+    return ints.astype(np.int64)
 
 
 def calibrate(joint: IntArray, label_counts: IntArray) -> IntArray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -54,3 +55,14 @@ def test_round_rows_equals_rounding_each_row(seed, shape, zeros, grid, fortran):
     expected = np.stack([round_preserving_sum(row) for row in matrix])
     assert_array_equal(round_rows(matrix), expected)
     assert_array_equal(round_rows(matrix.astype(np.int64)), matrix.astype(np.int64))
+
+
+@pytest.mark.parametrize("fortran", [False, True])
+def test_round_rows_by_blocks_equals_rounding_each_row(fortran):
+    """Rows are rounded a block of about 2 MB at a time: 700 rows of 1000 span four."""
+    rng = np.random.default_rng(3)
+    matrix = np.round(rng.random((700, 1000)) * 12) / 4
+    matrix[rng.random(matrix.shape) < 0.9] = 0.0
+    matrix = np.asfortranarray(matrix) if fortran else matrix
+    expected = np.stack([round_preserving_sum(row) for row in matrix])
+    assert_array_equal(round_rows(matrix), expected)

@@ -103,37 +103,39 @@ def round_preserving_sum(values: FloatArray) -> IntArray:
     return _round_row(values, values.round(), np.sum(values).round()).astype(np.int64)
 
 
-def _first_step(values: FloatArray, ints: FloatArray, rows: IntArray, deficit: FloatArray) -> None:
-    """The first step of :func:`_round_row` for many rows at once, in place: one 2-D
-    argsort (which sorts each row as the 1-D argsort of that row alone), then only the
-    moved entries are touched."""
+def _round_chunk(values: FloatArray) -> FloatArray:
+    """:func:`round_preserving_sum` of each row of a C-contiguous block (each row sum is
+    then the pairwise sum ``np.sum(row)`` gives). Rows on their total after rounding are
+    left alone; the others take their first step together, from one 2-D argsort (which
+    sorts each row as the 1-D argsort of that row alone does); a row still off after it
+    (rare) is finished alone."""
     k = values.shape[1]
-    n_moves = np.minimum(np.abs(deficit), k).astype(np.int64)
-    order = np.argsort((values - ints)[rows], axis=1)
-    which = np.repeat(np.arange(rows.shape[0]), n_moves)
-    rank = np.arange(which.shape[0]) - np.repeat(np.cumsum(n_moves) - n_moves, n_moves)
-    up = deficit[which] > 0
-    place = np.where(up, k - 1 - rank, rank)  # from the end of the order when moving up
-    ints[rows[which], order[which, place]] += np.where(up, 1.0, -1.0)
-
-
-def round_rows(matrix: FloatArray) -> IntArray:
-    """Round each row of ``matrix`` with :func:`round_preserving_sum`.
-
-    Rows are rounded and summed at once (made contiguous, so that each row sum is NumPy's
-    pairwise sum of that row, as ``np.sum(row)`` gives it), and the rows off their total
-    take their first step together; a row still off after it (rare) is finished alone.
-    """
-    values = np.ascontiguousarray(matrix)
     ints = values.round()
     targets = values.sum(axis=1).round()
     deficit = targets - ints.sum(axis=1).round()
     off = np.flatnonzero(np.abs(deficit) > TOLERANCE)
-    if off.size:
-        _first_step(values, ints, off, deficit[off])
-        for i in off[np.abs(targets[off] - ints[off].sum(axis=1).round()) > TOLERANCE]:
-            ints[i] = _round_row(values[i], ints[i], targets[i])
-    return ints.astype(np.int64)
+    if off.size == 0:
+        return ints
+    n_moves = np.minimum(np.abs(deficit[off]), k).astype(np.int64)
+    order = np.argsort(values[off] - ints[off], axis=1)
+    which = np.repeat(np.arange(off.shape[0]), n_moves)
+    rank = np.arange(which.shape[0]) - np.repeat(np.cumsum(n_moves) - n_moves, n_moves)
+    up = deficit[off][which] > 0
+    place = np.where(up, k - 1 - rank, rank)  # from the end of the order when moving up
+    ints[off[which], order[which, place]] += np.where(up, 1.0, -1.0)
+    for i in off[np.abs(targets[off] - ints[off].sum(axis=1).round()) > TOLERANCE]:
+        ints[i] = _round_row(values[i], ints[i], targets[i])
+    return ints
+
+
+def round_rows(matrix: FloatArray) -> IntArray:
+    """Round each row of ``matrix`` with :func:`round_preserving_sum`, a block of rows at
+    a time (see :func:`_round_chunk`)."""
+    n_rows, k = matrix.shape
+    out = np.empty((n_rows, k), dtype=np.int64)
+    for rows in row_slices(n_rows, k, 8):
+        out[rows] = _round_chunk(np.ascontiguousarray(matrix[rows]))
+    return out
 
 
 def calibrate(joint: IntArray, label_counts: IntArray) -> IntArray:

@@ -296,3 +296,41 @@ def test_kernels_equal_reference_with_many_tied_cells(dtype, monkeypatch):
     given = np.searchsorted(start, np.flatnonzero(tied), side="right") - 1
     assert np.bincount(given).max() >= 2  # several tied cells in one class
     assert_engines_agree(labels, probs, monkeypatch)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(-1, 1), max_size=900),
+    cap=st.integers(1, 300),
+    floor=st.sampled_from([-np.inf, 0.0, 0.5]),
+)
+def test_stores_keep_the_largest_values_as_a_heap(values, cap, floor):
+    """A selection store (a heap below _BUFFER_MIN entries, a buffer kept by partitions
+    above) ends as a min-heap of the cap largest values offered above its floor."""
+    vals = np.empty(_kernels._store_size(cap), dtype=np.float64)
+    idx = np.empty(vals.shape[0], dtype=np.int32)
+    size, bar = 0, floor
+    for i, v in enumerate(values):
+        if v > bar:
+            size, bar = _kernels._offer(vals, idx, 0, size, cap, v, i, bar)
+    size = _kernels._finish_store(vals, idx, 0, size, cap)
+    offered = np.array([v for v in values if v > floor])
+    assert_array_equal(np.sort(vals[:size]), np.sort(offered)[::-1][:cap][::-1])
+    assert_array_equal(vals[:size], np.asarray(values)[idx[:size]])
+    heap = vals[:size]
+    children = np.arange(1, size)
+    assert (heap[(children - 1) // 2] <= heap[children]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rounded", [False, True])
+def test_kernels_equal_reference_with_large_selections(dtype, rounded, monkeypatch):
+    """Few classes and many rows: noise cells, classes and the low-score methods keep
+    hundreds of rows each (buffered stores), with and without ties at the cuts."""
+    labels, probs = make_data(11, 12000, 3, dtype=np.float64, noise=0.3)
+    if rounded:
+        probs = np.round(probs, 2)
+        probs[:, 0] += 1 - probs.sum(axis=1)
+        probs = np.abs(probs)
+    probs = (probs / probs.sum(axis=1, keepdims=True)).astype(dtype)
+    assert_engines_agree(labels, probs, monkeypatch)

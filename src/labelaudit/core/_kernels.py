@@ -562,11 +562,129 @@ def _heap_select(vals: Any, idx: Any, base: int, size: int, m: int, flags: Any) 
     return True
 
 
+# A store of capacity ``cap`` (m + 1) holding at least _BUFFER_MIN entries is a buffer of
+# 1.5 cap: values are appended, and when it is full a partition keeps the cap largest
+# (amortized constant time per value, against a heap's log(cap) scattered moves: at
+# 1e7 x 10, where noise cells keep about 11,000 rows, the pruning pass took half the
+# time). Smaller stores are heaps, cheaper for a few entries. Either way only values
+# above the store's bar (the smallest kept once full, -inf before) are offered, and
+# :func:`_finish_store` leaves a heap of the cap largest, as :func:`_heap_select` reads.
+_BUFFER_MIN = 64
+
+
+@njit(cache=True, inline="always")
+def _store_size(cap: int) -> int:
+    return cap + cap // 2 if cap >= _BUFFER_MIN else cap
+
+
 @njit(cache=True)
 def _bases(caps: Any) -> Any:
+    """Where each store starts (and, last, the total size), for the given capacities."""
     base = np.zeros(caps.shape[0] + 1, dtype=np.int64)
-    base[1:] = np.cumsum(caps)
+    for h in range(caps.shape[0]):
+        base[h + 1] = base[h] + _store_size(caps[h])
     return base
+
+
+@njit(cache=True, inline="always")
+def _swap(vals: Any, idx: Any, a: int, b: int) -> None:
+    v = vals[a]
+    vals[a] = vals[b]
+    vals[b] = v
+    x = idx[a]
+    idx[a] = idx[b]
+    idx[b] = x
+
+
+@njit(cache=True)
+def _keep_largest(vals: Any, idx: Any, base: int, size: int, keep: int) -> Any:
+    """Reorder ``vals[base:base + size]`` (with ``idx``) so that its first ``keep``
+    entries are the ``keep`` largest (a quickselect, median-of-three pivots, Hoare
+    partitions, which split runs of equal values evenly); return the smallest of them."""
+    lo = base
+    hi = base + size - 1
+    target = base + keep - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if vals[mid] > vals[lo]:  # order lo >= mid >= hi
+            _swap(vals, idx, mid, lo)
+        if vals[hi] > vals[lo]:
+            _swap(vals, idx, hi, lo)
+        if vals[hi] > vals[mid]:
+            _swap(vals, idx, hi, mid)
+        pivot = vals[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while vals[i] > pivot:
+                i += 1
+            while vals[j] < pivot:
+                j -= 1
+            if i <= j:
+                _swap(vals, idx, i, j)
+                i += 1
+                j -= 1
+        # now [lo, j] >= pivot, [i, hi] <= pivot, and what lies between equals it
+        if target <= j:
+            hi = j
+        elif target >= i:
+            lo = i
+        else:
+            break
+    low = vals[base]
+    for s in range(base + 1, base + keep):
+        low = min(low, vals[s])
+    return low
+
+
+@njit(cache=True)
+def _heapify(vals: Any, idx: Any, base: int, size: int) -> None:
+    """Make ``vals[base:base + size]`` a min-heap (with ``idx``)."""
+    for top in range(size // 2 - 1, -1, -1):
+        pos = top
+        v = vals[base + pos]
+        x = idx[base + pos]
+        while True:
+            child = 2 * pos + 1
+            if child >= size:
+                break
+            if child + 1 < size and vals[base + child + 1] < vals[base + child]:
+                child += 1
+            if vals[base + child] >= v:
+                break
+            vals[base + pos] = vals[base + child]
+            idx[base + pos] = idx[base + child]
+            pos = child
+        vals[base + pos] = v
+        idx[base + pos] = x
+
+
+@njit(cache=True, inline="always")
+def _offer(vals: Any, idx: Any, base: int, size: int, cap: int, v: Any, i: int, bar: Any) -> Any:
+    """Offer (v, i), v > bar, to the store of capacity ``cap`` at ``base`` holding
+    ``size`` entries; return its new size and bar."""
+    if cap < _BUFFER_MIN:
+        size = _heap_push(vals, idx, base, size, cap, v, i)
+        return size, vals[base] if size == cap else bar
+    vals[base + size] = v
+    idx[base + size] = i
+    size += 1
+    if size == _store_size(cap):
+        bar = _keep_largest(vals, idx, base, size, cap)
+        size = cap
+    return size, bar
+
+
+@njit(cache=True, inline="always")
+def _finish_store(vals: Any, idx: Any, base: int, size: int, cap: int) -> int:
+    """Leave a heap of the (at most ``cap``) largest entries of a store; return its size."""
+    if cap < _BUFFER_MIN:
+        return size
+    if size > cap:
+        _keep_largest(vals, idx, base, size, cap)
+        size = cap
+    _heapify(vals, idx, base, size)
+    return size
 
 
 @njit(cache=True, inline="always")
@@ -578,18 +696,21 @@ def _any_above(row: Any, own: Any, bars: Any) -> bool:
     return hits > 0
 
 
-@njit(cache=True, inline="always")
-def _merge_heaps(
-    vals: Any, idx: Any, size: Any, base: Any, h: int, n_threads: int, stride: int
+@njit(cache=True, inline="always")  # called once per noise cell: up to a million
+def _merge_stores(
+    vals: Any, idx: Any, size: Any, base: Any, cap: int, h: int, n_threads: int, stride: int
 ) -> None:
-    """Offer the entries of heap h of threads 1.. to thread 0's heap h."""
-    cap = base[h + 1] - base[h]
+    """Offer the entries of store h of threads 1.. to thread 0's store h, and leave there
+    a heap of the ``cap`` largest of them all."""
+    b0 = base[h]
+    s0 = size[0, h]
+    bar = vals[b0] if cap < _BUFFER_MIN and s0 == cap else vals.dtype.type(-np.inf)
     for t in range(1, n_threads):
-        off = t * stride + base[h]
+        off = t * stride + b0
         for s in range(size[t, h]):
-            size[0, h] = _heap_push(
-                vals, idx, base[h], size[0, h], cap, vals[off + s], idx[off + s]
-            )
+            if vals[off + s] > bar:
+                s0, bar = _offer(vals, idx, b0, s0, cap, vals[off + s], idx[off + s], bar)
+    size[0, h] = _finish_store(vals, idx, b0, s0, cap)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -612,9 +733,10 @@ def fill_heaps(
     For given class k (if ``active[k]``): the ``class_m[k]`` examples with the lowest
     P(k), and for each cell c in ``cell_start[k]:cell_start[k+1]`` the ``cell_m[c]``
     examples with the largest margin P(cell_j[c]) - P(k). Each thread keeps its own
-    heaps of the m + 1 best (at most ``counts[k]``); they are merged per class into
-    thread 0's heaps, which are returned: values (-P(k) for classes, the margin for
-    cells), row indices, sizes and where each heap starts. :func:`select_heaps` flags.
+    stores of the m + 1 best (at most ``counts[k]``; heaps or buffers, see ``_offer``);
+    they are merged per class into thread 0's, which are returned as heaps: values (-P(k)
+    for classes, the margin for cells), row indices, sizes and where each heap starts.
+    :func:`select_heaps` flags.
 
     ``floor[c]`` (-inf for none) is a margin that cell c's (m+1)-th largest is known to
     reach from rows seen elsewhere (the streaming engine's earlier blocks): only larger
@@ -631,8 +753,10 @@ def fill_heaps(
     cell_given = np.empty(n_cells, dtype=np.int64)
     for c in range(k):
         cell_given[cell_start[c] : cell_start[c + 1]] = c
-    class_base = _bases(np.where(class_m > 0, np.minimum(class_m + 1, counts), 0))
-    cell_base = _bases(np.minimum(cell_m + 1, counts[cell_given]))
+    class_cap = np.where(class_m > 0, np.minimum(class_m + 1, counts), 0)
+    cell_cap = np.minimum(cell_m + 1, counts[cell_given])
+    class_base = _bases(class_cap)
+    cell_base = _bases(cell_cap)
     class_stride = class_base[k]
     cell_stride = cell_base[n_cells]
     class_vals = np.empty(n_threads * class_stride, dtype=probs.dtype)
@@ -648,12 +772,13 @@ def fill_heaps(
     for t in prange(n_threads):
         c_off = t * class_stride
         p_off = t * cell_stride
-        # bar[given, true]: the margin a row must beat to enter that cell's heap (its
-        # root once full, -inf before; +inf where there is no cell), so that most margins
-        # are dismissed by one comparison against a contiguous row of this table.
+        # bar[given, true]: the margin a row must beat to enter that cell's store (see
+        # _offer; +inf where there is no cell), so that most margins are dismissed by one
+        # comparison against a contiguous row of this table; class_bar likewise for -P(k).
         bar = np.full((k, k), np.inf, dtype=probs.dtype)
         for cell in range(n_cells):
             bar[cell_given[cell], cell_j[cell]] = floor[cell]
+        class_bar = np.full(k, -np.inf, dtype=probs.dtype)
         for phase in range(2):  # rows marked first, then the others
             for i in range(t * step, min(n, (t + 1) * step)):
                 if first[i] != (phase == 0):
@@ -663,15 +788,16 @@ def fill_heaps(
                     continue
                 row = probs[i]
                 own = row[lab]
-                if class_m[lab] > 0:
-                    class_size[t, lab] = _heap_push(
+                if class_m[lab] > 0 and -own > class_bar[lab]:
+                    class_size[t, lab], class_bar[lab] = _offer(
                         class_vals,
                         class_idx,
                         c_off + class_base[lab],
                         class_size[t, lab],
-                        class_base[lab + 1] - class_base[lab],
+                        class_cap[lab],
                         -own,
                         i,
+                        class_bar[lab],
                     )
                 bars = bar[lab]
                 if not _any_above(row, own, bars):
@@ -680,20 +806,41 @@ def fill_heaps(
                     margin = row[j] - own
                     if margin > bars[j]:
                         cell = cell_of[lab, j]
-                        b, cap = p_off + cell_base[cell], cell_base[cell + 1] - cell_base[cell]
-                        size = _heap_push(
-                            cell_vals, cell_idx, b, cell_size[t, cell], cap, margin, i
+                        cell_size[t, cell], bars[j] = _offer(
+                            cell_vals,
+                            cell_idx,
+                            p_off + cell_base[cell],
+                            cell_size[t, cell],
+                            cell_cap[cell],
+                            margin,
+                            i,
+                            bars[j],
                         )
-                        cell_size[t, cell] = size
-                        if size == cap:
-                            bars[j] = cell_vals[b]
-    for c in prange(k):  # classes own disjoint heaps
+    for c in prange(k):  # classes own disjoint stores
         if not active[c]:
             continue
         if class_m[c] > 0:
-            _merge_heaps(class_vals, class_idx, class_size, class_base, c, n_threads, class_stride)
+            _merge_stores(
+                class_vals,
+                class_idx,
+                class_size,
+                class_base,
+                class_cap[c],
+                c,
+                n_threads,
+                class_stride,
+            )
         for cell in range(cell_start[c], cell_start[c + 1]):
-            _merge_heaps(cell_vals, cell_idx, cell_size, cell_base, cell, n_threads, cell_stride)
+            _merge_stores(
+                cell_vals,
+                cell_idx,
+                cell_size,
+                cell_base,
+                cell_cap[cell],
+                cell,
+                n_threads,
+                cell_stride,
+            )
     return (
         class_vals[:class_stride],
         class_idx[:class_stride],
@@ -757,26 +904,27 @@ def lowest_scores(
     labels: Any, probs: Any, m: int, method: int, index_like: Any, n_threads: int
 ) -> Any:
     """Flag the m rows with the lowest scores (threads keep the m + 1 lowest of their row
-    block in heaps, merged afterwards). Returns the flags and False if values tie at the
-    cut (then nothing is flagged and the caller breaks the tie)."""
+    block in stores, see ``_offer``, merged afterwards). Returns the flags and False if
+    values tie at the cut (then nothing is flagged and the caller breaks the tie)."""
     n = probs.shape[0]
     one = probs.dtype.type(1)
     two = probs.dtype.type(2)
     cap = min(m + 1, n)
-    vals = np.empty(n_threads * cap, dtype=probs.dtype)
-    idx = np.empty(n_threads * cap, dtype=index_like.dtype)
+    stride = _store_size(cap)
+    vals = np.empty(n_threads * stride, dtype=probs.dtype)
+    idx = np.empty(n_threads * stride, dtype=index_like.dtype)
     size = np.zeros((n_threads, 1), dtype=np.int64)
-    base = np.zeros(2, dtype=np.int64)
-    base[1] = cap
+    base = np.zeros(1, dtype=np.int64)
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         s = 0
+        bar = probs.dtype.type(-np.inf)
         for i in range(t * step, min(n, (t + 1) * step)):
-            s = _heap_push(
-                vals, idx, t * cap, s, cap, -_score(probs, i, labels[i], method, one, two), i
-            )
+            v = -_score(probs, i, labels[i], method, one, two)
+            if v > bar:
+                s, bar = _offer(vals, idx, t * stride, s, cap, v, i, bar)
         size[t, 0] = s
-    _merge_heaps(vals, idx, size, base, 0, n_threads, cap)
+    _merge_stores(vals, idx, size, base, cap, 0, n_threads, stride)
     flags = np.zeros(n, dtype=np.bool_)
     return flags, _heap_select(vals, idx, 0, size[0, 0], m, flags)
 

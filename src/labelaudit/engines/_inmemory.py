@@ -271,10 +271,16 @@ def _flag_lowest(
     flags: BoolArray, rows: IntArray, values: FloatArray, runs: Any, m: IntArray
 ) -> None:
     """In each run (offset, size) of ``rows``, flag the ``m`` rows with the lowest values,
-    ties broken as NumPy's argsort of the run's values breaks them (cleanlab's choice)."""
+    ties broken as NumPy's argsort of the run's values breaks them (cleanlab's choice).
+    Runs of one length are stacked and argsorted in one call (a 2-D argsort sorts each
+    row as the 1-D argsort of that row alone)."""
     offsets, sizes = runs
-    for o, s, lowest in zip(offsets.tolist(), sizes.tolist(), m.tolist(), strict=True):
-        flags[rows[o : o + s][np.argsort(values[o : o + s])[:lowest]]] = True
+    for length in np.unique(sizes).tolist():
+        same = np.flatnonzero(sizes == length)
+        where = offsets[same][:, None] + np.argsort(
+            values[offsets[same][:, None] + np.arange(length)], axis=1
+        )
+        flags[rows[where[np.arange(length) < m[same][:, None]]]] = True
 
 
 def _break_ties(

@@ -525,7 +525,14 @@ def _heap_push(vals: Any, idx: Any, base: int, size: int, cap: int, v: Any, i: i
         return size
     if not v > vals[base]:
         return size
-    pos = 0
+    _sift_down(vals, idx, base, size, 0, v, i)
+    return size
+
+
+@njit(cache=True, inline="always")
+def _sift_down(vals: Any, idx: Any, base: int, size: int, pos: int, v: Any, i: int) -> None:
+    """Place (v, i) at heap position ``pos`` (whose entry it replaces), moving smaller
+    children up until the min-heap order holds below it."""
     while True:
         child = 2 * pos + 1
         if child >= size:
@@ -539,7 +546,6 @@ def _heap_push(vals: Any, idx: Any, base: int, size: int, cap: int, v: Any, i: i
         pos = child
     vals[base + pos] = v
     idx[base + pos] = i
-    return size
 
 
 @njit(cache=True, inline="always")
@@ -641,22 +647,7 @@ def _keep_largest(vals: Any, idx: Any, base: int, size: int, keep: int) -> Any:
 def _heapify(vals: Any, idx: Any, base: int, size: int) -> None:
     """Make ``vals[base:base + size]`` a min-heap (with ``idx``)."""
     for top in range(size // 2 - 1, -1, -1):
-        pos = top
-        v = vals[base + pos]
-        x = idx[base + pos]
-        while True:
-            child = 2 * pos + 1
-            if child >= size:
-                break
-            if child + 1 < size and vals[base + child + 1] < vals[base + child]:
-                child += 1
-            if vals[base + child] >= v:
-                break
-            vals[base + pos] = vals[base + child]
-            idx[base + pos] = idx[base + child]
-            pos = child
-        vals[base + pos] = v
-        idx[base + pos] = x
+        _sift_down(vals, idx, base, size, top, vals[base + top], idx[base + top])
 
 
 @njit(cache=True, inline="always")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -76,12 +76,15 @@ def confident_flat(
     return flat, off
 
 
-def _round_row(
-    values: FloatArray, ints: FloatArray, target: np.floating[Any] | float
-) -> FloatArray:
-    """Move entries of ``ints`` (rounded ``values``) by one until they sum to ``target``:
-    each time the entries whose rounding lost (or gained) the most, as NumPy's default
-    argsort of the rounding errors orders them."""
+def round_preserving_sum(values: FloatArray) -> IntArray:
+    """Round to integers whose sum is the rounded sum of ``values``.
+
+    The entries whose rounding lost (or gained) the most are moved by one. Ties are
+    resolved through NumPy's default argsort of the rounding errors, as cleanlab does, so
+    that calibrated joints are equal to cleanlab's, not merely close.
+    """
+    ints = values.round()
+    target = np.sum(values).round()
     deficit = target - np.sum(ints).round()
     while abs(deficit) > TOLERANCE:
         step = 1.0 if deficit > 0 else -1.0
@@ -90,25 +93,16 @@ def _round_row(
         moved = order[::-1][:n_moves] if step > 0 else order[:n_moves]
         ints[moved] += step
         deficit = target - np.sum(ints).round()
-    return ints
-
-
-def round_preserving_sum(values: FloatArray) -> IntArray:
-    """Round to integers whose sum is the rounded sum of ``values``.
-
-    The entries whose rounding lost (or gained) the most are moved by one. Ties are
-    resolved through NumPy's default argsort of the rounding errors, as cleanlab does, so
-    that calibrated joints are equal to cleanlab's, not merely close.
-    """
-    return _round_row(values, values.round(), np.sum(values).round()).astype(np.int64)
+    return ints.astype(np.int64)
 
 
 def _round_chunk(values: FloatArray) -> FloatArray:
     """:func:`round_preserving_sum` of each row of a C-contiguous block (each row sum is
     then the pairwise sum ``np.sum(row)`` gives). Rows on their total after rounding are
-    left alone; the others take their first step together, from one 2-D argsort (which
-    sorts each row as the 1-D argsort of that row alone does); a row still off after it
-    (rare) is finished alone."""
+    left alone; the others take their step together, from one 2-D argsort (which sorts
+    each row as the 1-D argsort of that row alone does). One step is all a row takes:
+    rounding moves a row's sum by at most K / 2, so the deficit is at most K / 2 + 1
+    entries, each moved by exactly one."""
     k = values.shape[1]
     ints = values.round()
     targets = values.sum(axis=1).round()
@@ -123,8 +117,6 @@ def _round_chunk(values: FloatArray) -> FloatArray:
     up = deficit[off][which] > 0
     place = np.where(up, k - 1 - rank, rank)  # from the end of the order when moving up
     ints[off[which], order[which, place]] += np.where(up, 1.0, -1.0)
-    for i in off[np.abs(targets[off] - ints[off].sum(axis=1).round()) > TOLERANCE]:
-        ints[i] = _round_row(values[i], ints[i], targets[i])
     return ints
 
 

@@ -102,6 +102,25 @@ def test_streaming_pairwise_sum_equals_numpy(n, dtype):
             assert sums[c] == np.add.reduce(probs[labels == c, c])
 
 
+def _pairwise_reference(n: int) -> list[int]:
+    """NumPy's pairwise tree for n values, written as the recursion it is: leaves of at
+    most 128 values, halves cut at a multiple of 8, then 0 (add the two partial sums)."""
+    if n <= 128:
+        return [n]
+    half = n // 2 - (n // 2) % 8
+    return [*_pairwise_reference(half), *_pairwise_reference(n - half), 0]
+
+
+def test_pairwise_plan_equals_the_recursion():
+    """The compiled plan (a walk with an explicit stack) lists the recursion's operations,
+    class after class, with zero counts taking none."""
+    counts = np.array([0, 1, 8, 128, 129, 136, 1000, 8193, 70001, 2**20 + 13, 0, 255])
+    ops, start = _kernels.pairwise_plan(counts)
+    for c, n in enumerate(counts.tolist()):
+        assert ops[start[c] : start[c + 1]].tolist() == (_pairwise_reference(n) if n else [])
+    assert start[-1] == ops.shape[0]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_kernels_equal_reference_with_signed_zeros_and_tiny_negatives(dtype, monkeypatch):
     """Rows holding -0.0 or negatives within the accepted tolerance leave the kernels'

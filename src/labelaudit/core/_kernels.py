@@ -30,28 +30,47 @@ _MAX_DEPTH = 64  # stack depth needed for any n < 2**63
 COMBINE = 0  # operation code: add the two partial sums on top of the stack
 
 
-def _pairwise_ops(n: int, out: list[int]) -> None:
-    if n <= _BLOCK:
-        out.append(n)
-        return
-    half = n // 2
-    half -= half % 8
-    _pairwise_ops(half, out)
-    _pairwise_ops(n - half, out)
-    out.append(COMBINE)
+@njit(cache=True)
+def _write_plan(counts: Any, ops: Any, start: Any) -> int:
+    """Write the operations for each count into ``ops`` (if it is long enough; pass an
+    empty array to count them) and where each count's begin into ``start``; return how
+    many there are. A depth-first walk of the tree with an explicit stack: each node is
+    its size, or COMBINE once both halves are written."""
+    stack = np.empty(4 * _MAX_DEPTH, dtype=np.int64)
+    pos = 0
+    for c in range(counts.shape[0]):
+        start[c] = pos
+        h = 0
+        if counts[c] > 0:
+            stack[0] = counts[c]
+            h = 1
+        while h:
+            h -= 1
+            n = stack[h]
+            if n == COMBINE or n <= _BLOCK:
+                if pos < ops.shape[0]:
+                    ops[pos] = n
+                pos += 1
+                continue
+            half = n // 2
+            half -= half % 8
+            stack[h] = COMBINE  # popped after both halves, the first half first
+            stack[h + 1] = n - half
+            stack[h + 2] = half
+            h += 3
+    start[counts.shape[0]] = pos
+    return pos
 
 
 def pairwise_plan(
     counts: np.ndarray[Any, Any],
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Operations (CSR layout: ``ops[start[k]:start[k + 1]]``) summing ``counts[k]`` values."""
-    ops: list[int] = []
-    start = [0]
-    for n in counts.tolist():
-        if n:
-            _pairwise_ops(int(n), ops)
-        start.append(len(ops))
-    return np.asarray(ops, dtype=np.int64), np.asarray(start, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    start = np.empty(counts.shape[0] + 1, dtype=np.int64)
+    ops = np.empty(_write_plan(counts, np.empty(0, dtype=np.int64), start), dtype=np.int64)
+    _write_plan(counts, ops, start)
+    return ops, start
 
 
 @njit(cache=True, inline="always")

@@ -24,7 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# The kernels are compiled into numba's cache first, one dtype per core, so that the test
+# workers load them instead of each compiling its own (tests/warm_kernels.py).
 unit: $(STAMP)
+	$(PY) tests/warm_kernels.py float32 & a=$$!; $(PY) tests/warm_kernels.py float64 & b=$$!; \
+		wait $$a && wait $$b
 	$(PY) -m pytest -q -n 2
 
 test: lint typecheck unit

@@ -76,11 +76,19 @@ def smallest(values: FloatArray, m: int) -> IntArray:
     return np.argsort(values)[:m]
 
 
+def class_order(labels: IntArray, n_classes: int) -> tuple[IntArray, IntArray]:
+    """The examples grouped by label, each class in data order, and where each class's
+    run starts (``n_classes + 1`` entries, the last one N)."""
+    order = np.argsort(labels, kind="stable")
+    starts = np.zeros(n_classes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(labels, minlength=n_classes), out=starts[1:])
+    return order, starts
+
+
 def class_members(labels: IntArray, n_classes: int) -> list[IntArray]:
     """For each class, the positions of the examples labeled with it, in data order."""
-    order = np.argsort(labels, kind="stable")
-    ends = np.cumsum(np.bincount(labels, minlength=n_classes))
-    return np.split(order, ends[:-1])
+    order, starts = class_order(labels, n_classes)
+    return np.split(order, starts[1:-1])
 
 
 def prune_by_class(

@@ -289,8 +289,7 @@ def _break_ties(
     """Choose among values tied at a cut (see :func:`prune_flags`). Each tie is a class
     run of data-order members; all are gathered at once and argsorted one run at a time."""
     probs = prep.probs
-    members = np.argsort(prep.labels, kind="stable")
-    class_start = np.concatenate([[0], np.cumsum(prep.counts)])
+    members, class_start = prune.class_order(prep.labels, prep.n_classes)
     class_m, start, cell_j, cell_m = cells
     tied = np.flatnonzero(ties[0])
     if tied.size:

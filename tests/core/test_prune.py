@@ -59,7 +59,8 @@ def test_round_rows_equals_rounding_each_row(seed, shape, zeros, grid, fortran):
 
 @pytest.mark.parametrize("fortran", [False, True])
 def test_round_rows_by_blocks_equals_rounding_each_row(fortran):
-    """Rows are rounded a block of about 2 MB at a time: 700 rows of 1000 span four."""
+    """Rows are rounded a block of about 2 MB at a time, blocks shared between threads:
+    700 rows of 1000 span three."""
     rng = np.random.default_rng(3)
     matrix = np.round(rng.random((700, 1000)) * 12) / 4
     matrix[rng.random(matrix.shape) < 0.9] = 0.0

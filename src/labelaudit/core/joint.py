@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, NamedTuple, TypeAlias
 
 import numpy as np
@@ -122,11 +124,23 @@ def _round_chunk(values: FloatArray) -> FloatArray:
 
 def round_rows(matrix: FloatArray) -> IntArray:
     """Round each row of ``matrix`` with :func:`round_preserving_sum`, a block of rows at
-    a time (see :func:`_round_chunk`)."""
+    a time (see :func:`_round_chunk`). With several blocks (K of about 500 or more), the
+    blocks are shared between threads: their argsorts, most of the time, run without
+    Python's lock."""
     n_rows, k = matrix.shape
     out = np.empty((n_rows, k), dtype=np.int64)
-    for rows in row_slices(n_rows, k, 8):
+
+    def round_block(rows: slice) -> None:
         out[rows] = _round_chunk(np.ascontiguousarray(matrix[rows]))
+
+    blocks = list(row_slices(n_rows, k, 8))
+    workers = min(len(blocks), os.cpu_count() or 1)
+    if workers < 2:
+        for rows in blocks:
+            round_block(rows)
+        return out
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(round_block, blocks))
     return out
 
 

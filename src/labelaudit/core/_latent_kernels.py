@@ -34,7 +34,8 @@ def _clip_rate(value: Any, high: float) -> Any:
 def rates_transposed(
     a: Any, scale: Any, floor: Any, high: float, tiny: float, ops: Any, out: Any
 ) -> None:
-    """``clip_noise_rates((a * scale).T / floor)``, written transposed into ``out``.
+    """``clip_noise_rates((a * scale).T / floor)``, written transposed into ``out`` (not
+    ``a``: numba may assume that they do not overlap).
 
     Row ``i`` of ``out`` is column ``i`` of the result: ``a[i, j] * scale[j] / floor[i]``
     clipped to [0, high] off the diagonal, divided by its pairwise sum (at least ``tiny``,
@@ -42,9 +43,10 @@ def rates_transposed(
     k = a.shape[0]
     for i in prange(k):
         row = out[i]
+        diagonal = a[i, i] * scale[i] / floor[i]
         for j in range(k):
             row[j] = _clip_rate(a[i, j] * scale[j] / floor[i], high)
-        row[i] = a[i, i] * scale[i] / floor[i]
+        row[i] = diagonal
         total = _pairwise_sum(row, 0, ops, 0, ops.shape[0])
         if total < tiny:
             total = tiny
@@ -54,14 +56,15 @@ def rates_transposed(
 
 @njit(cache=True, parallel=True, nogil=True)
 def rates(a: Any, scale: Any, floor: Any, high: float, tiny: float, out: Any) -> None:
-    """``clip_noise_rates((a.T * scale).T / floor)`` into the C-ordered ``out``:
-    ``a[i, j] * scale[i] / floor[j]`` clipped to [0, high] off the diagonal, each column
-    divided by its sum (at least ``tiny``) taken row after row."""
+    """``clip_noise_rates((a.T * scale).T / floor)`` into the C-ordered ``out`` (not
+    ``a``): ``a[i, j] * scale[i] / floor[j]`` clipped to [0, high] off the
+    diagonal, each column divided by its sum (at least ``tiny``) taken row after row."""
     k = a.shape[0]
     for i in prange(k):
+        diagonal = a[i, i] * scale[i] / floor[i]
         for j in range(k):
             out[i, j] = _clip_rate(a[i, j] * scale[i] / floor[j], high)
-        out[i, i] = a[i, i] * scale[i] / floor[i]
+        out[i, i] = diagonal
     totals = out[0].copy()
     for i in range(1, k):
         for j in range(k):

@@ -150,6 +150,8 @@ def calibrate(joint: IntArray, label_counts: IntArray) -> IntArray:
     The result's row ``i`` sums to the number of examples labeled ``i``.
     """
     row_totals = np.clip(joint.sum(axis=1), TINY, None)
-    scaled = joint / row_totals[:, None] * label_counts[:, None]
-    scaled = scaled / np.clip(np.sum(scaled), TINY, None) * label_counts.sum()
+    scaled = joint / row_totals[:, None]  # then in place: no more K x K temporaries
+    scaled *= label_counts[:, None]
+    scaled /= np.clip(np.sum(scaled), TINY, None)
+    scaled *= label_counts.sum()
     return round_rows(scaled)

@@ -131,21 +131,26 @@ def _estimate_latent_compiled(calibrated_joint: IntArray, prior_given: FloatArra
         kernels.rates(a, scale, floor, MAX_NOISE_RATE, TINY, out)
         return out
 
-    joint = np.ascontiguousarray(calibrated_joint, dtype=np.float64)
+    # Three K x K buffers, which two of the steps take turns writing; two of them become
+    # the results. Each fresh K x K array costs page faults (at K = 1000, about as much as
+    # a step), so there are no others. A step never writes the array it reads.
+    work = calibrated_joint.astype(np.float64)
+    noise = np.empty((k, k))
+    inverse = np.empty((k, k)).T
     true_counts = np.clip(calibrated_joint.sum(axis=0).astype(float), TINY, None)
     given_counts = np.clip(calibrated_joint.sum(axis=1).astype(float), TINY, None)
     diagonal = calibrated_joint.diagonal()
     prior = _prior_from_counts(prior_given, diagonal / true_counts, diagonal / given_counts)
-    noise = noise_of(joint, ones, true_counts, np.empty((k, k)))
+    noise_of(work, ones, true_counts, noise)
     given_floor = np.clip(prior_given, TINY, None)
-    inverse: FloatArray = np.empty((k, k)).T  # each step overwrites the last one's result
     for _ in range(3):
         for _ in range(5):
-            inverse = inverse_of(noise, prior, given_floor, inverse.T)
+            inverse_of(noise, prior, given_floor, inverse.T)
             prior = _prior_from_counts(prior_given, noise.diagonal(), inverse.diagonal())
-        noise = noise_of(inverse.T, prior_given, np.clip(prior, TINY, None), noise)
+        noise_of(inverse.T, prior_given, np.clip(prior, TINY, None), noise)
+    final_noise = noise_of(noise, ones, ones, work)
     return Latent(
         rescale_clipped(prior, CONVERGED_PRIOR_FLOOR, 1.0),
-        _identity_empty_columns(noise_of(noise, ones, ones, np.empty((k, k)))),
-        _identity_empty_columns(inverse_of(inverse.T, ones, ones, np.empty((k, k)))),
+        _identity_empty_columns(final_noise),
+        _identity_empty_columns(inverse_of(inverse.T, ones, ones, noise)),
     )

@@ -37,8 +37,11 @@ def keep_at_least(prune_counts: IntArray, n_keep: int, frac_noise: float) -> Int
     np.fill_diagonal(adjusted, new_diagonal)
     reduced = adjusted * frac_noise
     np.fill_diagonal(reduced, adjusted.diagonal())
-    np.fill_diagonal(reduced, adjusted.diagonal() + np.sum(adjusted - reduced, axis=0))
-    return round_rows(reduced.astype(int)).astype(np.int64)
+    kept = adjusted.diagonal().copy()
+    adjusted -= reduced  # in place (no K x K temporary): the noise moved back
+    np.fill_diagonal(reduced, kept + np.sum(adjusted, axis=0))
+    # cleanlab then rounds the truncated counts preserving row totals: on integers, a no-op
+    return reduced.astype(np.int64, order="C")
 
 
 def counts_for_removal(

@@ -197,7 +197,8 @@ def mislabeled_probability(
     for rows in row_slices(n, k, pred_probs.itemsize):
         post = posterior(labels[rows], pred_probs[rows], power, noise_channel)
         out[rows] = 1.0 - post[np.arange(post.shape[0]), labels[rows]]
-    return np.clip(out, 0.0, 1.0)
+    clipped: FloatArray = np.clip(out, 0.0, 1.0, out=out)  # in place: N values, not 2N
+    return clipped
 
 
 def expected_f1_flags(p_mislabeled: FloatArray) -> BoolArray:

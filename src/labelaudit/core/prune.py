@@ -41,7 +41,8 @@ def keep_at_least(prune_counts: IntArray, n_keep: int, frac_noise: float) -> Int
     adjusted -= reduced  # in place (no K x K temporary): the noise moved back
     np.fill_diagonal(reduced, kept + np.sum(adjusted, axis=0))
     # cleanlab then rounds the truncated counts preserving row totals: on integers, a no-op
-    return reduced.astype(np.int64, order="C")
+    counts: IntArray = reduced.astype(np.int64, order="C")
+    return counts
 
 
 def counts_for_removal(

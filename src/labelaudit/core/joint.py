@@ -122,6 +122,13 @@ def _round_chunk(values: FloatArray) -> FloatArray:
     return ints
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity where the platform tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def round_rows(matrix: FloatArray) -> IntArray:
     """Round each row of ``matrix`` with :func:`round_preserving_sum`, a block of rows at
     a time (see :func:`_round_chunk`). With several blocks (K of about 500 or more), the
@@ -134,7 +141,7 @@ def round_rows(matrix: FloatArray) -> IntArray:
         out[rows] = _round_chunk(np.ascontiguousarray(matrix[rows]))
 
     blocks = list(row_slices(n_rows, k, 8))
-    workers = min(len(blocks), os.cpu_count() or 1)
+    workers = min(len(blocks), _usable_cpus())
     if workers < 2:
         for rows in blocks:
             round_block(rows)

@@ -131,9 +131,10 @@ def _estimate_latent_compiled(calibrated_joint: IntArray, prior_given: FloatArra
         kernels.rates(a, scale, floor, MAX_NOISE_RATE, TINY, out)
         return out
 
-    # Three K x K buffers, which two of the steps take turns writing; two of them become
-    # the results. Each fresh K x K array costs page faults (at K = 1000, about as much as
-    # a step), so there are no others. A step never writes the array it reads.
+    # Three K x K buffers and no other K x K array: a fresh one costs page faults (at
+    # K = 1000 about as much as a step). ``noise`` and ``inverse`` (stored transposed) are
+    # rewritten by every step; ``work`` holds the joint, then the final noise matrix, and
+    # the final inverse goes into ``noise``. A step never writes the array it reads.
     work = calibrated_joint.astype(np.float64)
     noise = np.empty((k, k))
     inverse = np.empty((k, k)).T

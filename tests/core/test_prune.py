@@ -10,7 +10,8 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_array_equal
 
 from labelaudit.core.joint import round_preserving_sum, round_rows
-from labelaudit.core.prune import smallest
+from labelaudit.core.prune import class_order, smallest
+from labelaudit.core.thresholds import label_order
 
 values = hnp.arrays(
     dtype=st.sampled_from([np.float16, np.float32, np.float64]),
@@ -67,3 +68,17 @@ def test_round_rows_by_blocks_equals_rounding_each_row(fortran):
     matrix = np.asfortranarray(matrix) if fortran else matrix
     expected = np.stack([round_preserving_sum(row) for row in matrix])
     assert_array_equal(round_rows(matrix), expected)
+
+
+@pytest.mark.parametrize("n_classes", [1, 7, 1000, 70_000])
+def test_label_order_is_the_stable_argsort(n_classes):
+    """The radix sort of 16-bit labels gives the one stable order (classes in example
+    order); above 65,535 classes the labels are sorted as they are."""
+    labels = np.random.default_rng(n_classes).integers(0, n_classes, 50_000)
+    expected = np.argsort(labels, kind="stable")
+    assert_array_equal(label_order(labels, n_classes), expected)
+    order, starts = class_order(labels, n_classes)
+    assert_array_equal(order, expected)
+    assert_array_equal(
+        starts, np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=n_classes))])
+    )

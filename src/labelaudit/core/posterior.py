@@ -27,6 +27,7 @@ import numpy.typing as npt
 from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit.core._chunks import row_slices
 from labelaudit.core._search import golden_max
+from labelaudit.core.thresholds import label_order
 
 #: Probabilities below this are treated as this before taking logs.
 LOG_FLOOR = 1e-30
@@ -72,7 +73,7 @@ def sharpen(pred_probs: FloatArray, power: float) -> FloatArray:
 
 def add_joint_counts(labels: IntArray, weights: npt.NDArray[Any], out: npt.NDArray[Any]) -> None:
     """Add to ``out[j, i]`` the sum of ``weights[:, j]`` over the examples labeled ``i``."""
-    order = np.argsort(labels, kind="stable")
+    order = label_order(labels, out.shape[1])
     present, starts = np.unique(labels[order], return_index=True)
     out[:, present] += np.add.reduceat(weights[order], starts, axis=0).T
 

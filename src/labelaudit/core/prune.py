@@ -16,7 +16,7 @@ import numpy.typing as npt
 from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit.core._chunks import row_slices
 from labelaudit.core.joint import round_rows
-from labelaudit.core.thresholds import TOLERANCE
+from labelaudit.core.thresholds import TOLERANCE, label_order
 
 
 def keep_at_least(prune_counts: IntArray, n_keep: int, frac_noise: float) -> IntArray:
@@ -83,7 +83,7 @@ def smallest(values: FloatArray, m: int) -> IntArray:
 def class_order(labels: IntArray, n_classes: int) -> tuple[IntArray, IntArray]:
     """The examples grouped by label, each class in data order, and where each class's
     run starts (``n_classes + 1`` entries, the last one N)."""
-    order = np.argsort(labels, kind="stable")
+    order = label_order(labels, n_classes)
     starts = np.zeros(n_classes + 1, dtype=np.int64)
     np.cumsum(np.bincount(labels, minlength=n_classes), out=starts[1:])
     return order, starts

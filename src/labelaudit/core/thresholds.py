@@ -32,10 +32,18 @@ def class_thresholds(labels: IntArray, pred_probs: FloatArray, n_classes: int) -
     return thresholds_of(labels, self_confidence(labels, pred_probs), n_classes)
 
 
+def label_order(labels: IntArray, n_classes: int) -> IntArray:
+    """The examples sorted by label, each class in example order: the stable argsort,
+    which is unique. Labels that fit 16 bits are sorted as such, by NumPy's radix sort
+    (1.4 ms for 1e5 labels, where the stable sort of int64 took 16 ms)."""
+    small = labels.astype(np.uint16) if n_classes <= np.iinfo(np.uint16).max else labels
+    order: IntArray = np.argsort(small, kind="stable")
+    return order
+
+
 def thresholds_of(labels: IntArray, sc: FloatArray, n_classes: int) -> FloatArray:
     """:func:`class_thresholds` from the self-confidences ``sc`` (in pred_probs' dtype)."""
-    small = labels.astype(np.uint16) if n_classes <= np.iinfo(np.uint16).max else labels
-    order = np.argsort(small, kind="stable")  # radix sort; keeps example order inside a class
+    order = label_order(labels, n_classes)
     counts = np.bincount(labels, minlength=n_classes)
     ends = np.cumsum(counts)
     grouped = sc[order]

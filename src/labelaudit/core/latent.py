@@ -6,6 +6,7 @@ Notation: ``noise[i, j] = P(given=i | true=j)`` (columns sum to 1) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -19,8 +20,8 @@ MAX_NOISE_RATE = 0.9999
 PRIOR_FLOOR = 1e-6
 #: Floor of the prior after the consistency iterations.
 CONVERGED_PRIOR_FLOOR = 1e-5
-#: From this many classes the consistency iterations run compiled (equal results; at
-#: K = 1000 about 0.1 s in NumPy).
+#: From this many classes the steps of the estimates run compiled (equal results; at
+#: K = 1000 the NumPy steps took about 0.1 s).
 COMPILED_FROM = 128
 
 
@@ -46,18 +47,43 @@ def rescale_clipped(values: FloatArray, low: float, total: float) -> FloatArray:
     return clipped * total / np.clip(np.sum(clipped), TINY, None)
 
 
-def _inverse_from_noise(
-    prior_true: FloatArray, noise: FloatArray, prior_given: FloatArray
-) -> FloatArray:
-    joint = noise * prior_true
-    return clip_noise_rates(joint.T / np.clip(prior_given, TINY, None))
+class _Steps(NamedTuple):
+    """The two steps of the estimates, each a :func:`clip_noise_rates` of a scaled matrix:
+    ``inverse(a, scale, floor, out)`` is that of ``(a * scale).T / floor`` (the inverse
+    noise matrix from the noise matrix ``a``), ``noise(a, scale, floor, out)`` that of
+    ``(a.T * scale).T / floor`` (the noise matrix from the transposed inverse ``a``).
+    ``out`` is a K x K buffer the step may write its result into (the compiled steps
+    do; it is never ``a``)."""
+
+    inverse: Callable[[FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
+    noise: Callable[[FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
 
 
-def _noise_from_inverse(
-    prior_given: FloatArray, inverse: FloatArray, prior_true: FloatArray
-) -> FloatArray:
-    joint = (inverse * prior_given).T
-    return clip_noise_rates(joint / np.clip(prior_true, TINY, None))
+#: The steps in NumPy (the reference; they ignore ``out``).
+_NUMPY_STEPS = _Steps(
+    inverse=lambda a, scale, floor, out: clip_noise_rates((a * scale).T / floor),
+    noise=lambda a, scale, floor, out: clip_noise_rates((a.T * scale).T / floor),
+)
+
+
+def _compiled_steps(k: int) -> _Steps:
+    """The steps as one compiled pass each (:mod:`labelaudit.core._latent_kernels`), with
+    NumPy's operations and order of summation: equal results. The inverse is written
+    into ``out`` transposed, so that the result has NumPy's layout for it."""
+    from labelaudit.core import _latent_kernels as kernels
+    from labelaudit.core._kernels import pairwise_plan
+
+    ops, _ = pairwise_plan(np.array([k]))
+
+    def inverse(a: FloatArray, scale: FloatArray, floor: FloatArray, out: FloatArray) -> FloatArray:
+        kernels.rates_transposed(a, scale, floor, MAX_NOISE_RATE, TINY, ops, out)
+        return out.T
+
+    def noise(a: FloatArray, scale: FloatArray, floor: FloatArray, out: FloatArray) -> FloatArray:
+        kernels.rates(a, scale, floor, MAX_NOISE_RATE, TINY, out)
+        return out
+
+    return _Steps(inverse, noise)
 
 
 def _prior_from_counts(
@@ -66,17 +92,6 @@ def _prior_from_counts(
     # P(true=k) = P(true=k | given=k) / P(given=k | true=k) * P(given=k)
     ratio = inverse_diagonal / np.clip(noise_diagonal, TINY, None)
     return rescale_clipped(ratio * prior_given, PRIOR_FLOOR, 1.0)
-
-
-def _converge(prior_given: FloatArray, latent: Latent) -> Latent:
-    """Make the three estimates agree with each other (fixed-point iterations)."""
-    prior, noise, inverse = latent
-    for _ in range(3):
-        for _ in range(5):
-            inverse = _inverse_from_noise(prior, noise, prior_given)
-            prior = _prior_from_counts(prior_given, noise.diagonal(), inverse.diagonal())
-        noise = _noise_from_inverse(prior_given, inverse, prior)
-    return Latent(prior, noise, inverse)
 
 
 def _identity_empty_columns(matrix: FloatArray) -> FloatArray:
@@ -90,68 +105,37 @@ def _identity_empty_columns(matrix: FloatArray) -> FloatArray:
 
 
 def estimate_latent(calibrated_joint: IntArray, label_counts: IntArray) -> Latent:
-    """Priors and noise matrices from a calibrated confident joint (rows = given label)."""
+    """Priors and noise matrices from a calibrated confident joint (rows = given label),
+    made to agree with each other by fixed-point iterations.
+
+    From :data:`COMPILED_FROM` classes on, each step is one compiled pass into three K x K
+    buffers and no other K x K array: a fresh one costs page faults (at K = 1000 about as
+    much as a step). ``noise`` and ``inverse`` (stored transposed) are rewritten by every
+    step; ``work`` holds the joint, then the final noise matrix, and the final inverse
+    goes into ``noise``. The NumPy steps ignore the buffers.
+    """
     calibrated_joint = np.ascontiguousarray(calibrated_joint)  # one order of summation
+    k = calibrated_joint.shape[0]
+    steps = _compiled_steps(k) if k >= COMPILED_FROM else _NUMPY_STEPS
     prior_given = label_counts / float(label_counts.sum())
-    if prior_given.shape[0] >= COMPILED_FROM:
-        return _estimate_latent_compiled(calibrated_joint, prior_given)
-    noise = calibrated_joint / np.clip(calibrated_joint.sum(axis=0).astype(float), TINY, None)
-    inverse = calibrated_joint.T / np.clip(calibrated_joint.sum(axis=1).astype(float), TINY, None)
-    prior = _prior_from_counts(prior_given, noise.diagonal(), inverse.diagonal())
-    latent = _converge(
-        prior_given, Latent(prior, clip_noise_rates(noise), clip_noise_rates(inverse))
-    )
-    return Latent(
-        rescale_clipped(latent.prior_true, CONVERGED_PRIOR_FLOOR, 1.0),
-        _identity_empty_columns(clip_noise_rates(latent.noise_matrix)),
-        _identity_empty_columns(clip_noise_rates(latent.inverse_noise_matrix)),
-    )
-
-
-def _estimate_latent_compiled(calibrated_joint: IntArray, prior_given: FloatArray) -> Latent:
-    """:func:`estimate_latent` with each ``clip_noise_rates`` step one compiled pass
-    (:mod:`labelaudit.core._latent_kernels`); the results are equal."""
-    from labelaudit.core import _latent_kernels as kernels
-    from labelaudit.core._kernels import pairwise_plan
-
-    k = prior_given.shape[0]
-    ops, _ = pairwise_plan(np.array([k]))
+    given_floor = np.clip(prior_given, TINY, None)
     ones = np.ones(k)
-
-    def inverse_of(
-        a: FloatArray, scale: FloatArray, floor: FloatArray, out: FloatArray
-    ) -> FloatArray:
-        """Written into ``out`` transposed, so that the result has NumPy's layout."""
-        kernels.rates_transposed(a, scale, floor, MAX_NOISE_RATE, TINY, ops, out)
-        return out.T
-
-    def noise_of(
-        a: FloatArray, scale: FloatArray, floor: FloatArray, out: FloatArray
-    ) -> FloatArray:
-        kernels.rates(a, scale, floor, MAX_NOISE_RATE, TINY, out)
-        return out
-
-    # Three K x K buffers and no other K x K array: a fresh one costs page faults (at
-    # K = 1000 about as much as a step). ``noise`` and ``inverse`` (stored transposed) are
-    # rewritten by every step; ``work`` holds the joint, then the final noise matrix, and
-    # the final inverse goes into ``noise``. A step never writes the array it reads.
     work = calibrated_joint.astype(np.float64)
-    noise = np.empty((k, k))
-    inverse = np.empty((k, k)).T
+    noise_buffer, inverse_buffer = np.empty((k, k)), np.empty((k, k))
+
     true_counts = np.clip(calibrated_joint.sum(axis=0).astype(float), TINY, None)
     given_counts = np.clip(calibrated_joint.sum(axis=1).astype(float), TINY, None)
     diagonal = calibrated_joint.diagonal()
     prior = _prior_from_counts(prior_given, diagonal / true_counts, diagonal / given_counts)
-    noise_of(work, ones, true_counts, noise)
-    given_floor = np.clip(prior_given, TINY, None)
+    noise = steps.noise(work, ones, true_counts, noise_buffer)
     for _ in range(3):
         for _ in range(5):
-            inverse_of(noise, prior, given_floor, inverse.T)
+            inverse = steps.inverse(noise, prior, given_floor, inverse_buffer)
             prior = _prior_from_counts(prior_given, noise.diagonal(), inverse.diagonal())
-        noise_of(inverse.T, prior_given, np.clip(prior, TINY, None), noise)
-    final_noise = noise_of(noise, ones, ones, work)
+        noise = steps.noise(inverse.T, prior_given, np.clip(prior, TINY, None), noise_buffer)
+    final_noise = steps.noise(noise, ones, ones, work)
     return Latent(
         rescale_clipped(prior, CONVERGED_PRIOR_FLOOR, 1.0),
         _identity_empty_columns(final_noise),
-        _identity_empty_columns(inverse_of(inverse.T, ones, ones, noise)),
+        _identity_empty_columns(steps.inverse(inverse.T, ones, ones, noise_buffer)),
     )

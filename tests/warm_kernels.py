@@ -33,6 +33,7 @@ def warm(dtype: str) -> None:
             la.num_label_issues(labels, probs, method=count)
         la.estimate_noise(labels, probs)
         la.mislabeled_probability(labels, probs)
+        la.audit(labels, probs)
     if dtype == "float64":  # the latent steps from 128 classes on (float64 for any input)
         many = rng.integers(0, 130, 3000)
         la.estimate_noise(many, rng.dirichlet(np.ones(130), 3000))

@@ -196,7 +196,7 @@ def noise_of(prep: Prepared | StreamPrepared) -> NoiseEstimate:
 def count_issues(prep: Prepared | StreamPrepared, method: str) -> int:
     """:func:`num_label_issues` on prepared inputs."""
     if method == "posterior":
-        return int(np.rint(prep.mislabeled_probability().sum()))
+        return int(np.rint(prep.mislabeled_stats().total))
     counted = joint_of(prep)
     if method == "off_diagonal":
         return int(np.count_nonzero(prep.without_label_wins(counted.off_diagonal)))

@@ -18,7 +18,6 @@ from labelaudit._typing import (
     ScoreMethod,
 )
 from labelaudit._validation import check_count, check_fraction, check_option
-from labelaudit.core import posterior as core_posterior
 from labelaudit.core import prune
 from labelaudit.core.joint import calibrate
 from labelaudit.core.scores import SCORERS
@@ -92,7 +91,7 @@ def _prune(prep: AnyPrepared, method: str, options: dict[str, Any]) -> BoolArray
 
 def _filter(prep: AnyPrepared, method: str, options: dict[str, Any]) -> BoolArray:
     if method == "posterior":
-        return core_posterior.expected_f1_flags(prep.mislabeled_probability())
+        return prep.mislabeled_flags()
     if method in LOW_SCORE_METHODS:
         return prep.lowest(LOW_SCORE_METHODS[method], count_issues(prep, "off_diagonal"))
     if method in PRUNE_METHODS:

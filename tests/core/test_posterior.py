@@ -43,12 +43,15 @@ def test_sharpen_handles_zero_probabilities():
     assert_allclose(q.sum(axis=1), 1.0)
 
 
-def test_joint_counts_and_channel():
+def test_channel_counts_and_channel():
     labels = np.array([0, 0, 1, 2])
-    weights = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.2, 0.0, 0.8]])
-    counts = np.zeros((3, 3))
-    cp.add_joint_counts(labels, weights, counts)
-    assert_allclose(counts, [[1.5, 0.0, 0.2], [0.5, 1.0, 0.0], [0.0, 0.0, 0.8]])
+    probs = np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2], [0.1, 0.8, 0.1], [0.2, 0.1, 0.7]])
+    counts = cp.channel_counts(labels, probs, 3, 2.0) / cp.COUNT_UNIT
+    q = cp.sharpen(probs, 2.0)
+    expected = np.zeros((3, 3))
+    for row, label in zip(q, labels, strict=True):
+        expected[:, label] += row
+    assert_allclose(counts, expected, atol=1e-9)
     noise = cp.channel(counts)
     assert_allclose(noise.sum(axis=1), 1.0)
     # a class nobody is estimated to belong to keeps its own label
@@ -162,3 +165,95 @@ def test_expected_f1_flags_edge_cases():
     assert flags.tolist() == [True, True, True, True, False]
     # ... a 0.3 beside one certain error does not (2 * 1.3 / 3.3 < 2 * 1 / 2.3).
     assert cp.expected_f1_flags(np.array([1.0, 0.3, 0.0])).tolist() == [True, False, False]
+
+
+def numpy_log_likelihood(labels, probs, power):
+    """The model's mean log-likelihood, stated in NumPy (N x K temporaries)."""
+    q = cp.sharpen(probs.astype(np.float64), power)
+    counts = np.zeros((probs.shape[1],) * 2)
+    np.add.at(counts.T, labels, q)
+    noise = cp.channel(counts)
+    return np.log((q * noise[:, labels].T).sum(axis=1)).mean()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("power", [0.2, 1.0, 3.7, 20.0])
+def test_compiled_passes_equal_the_numpy_model(dtype, order, power):
+    labels, probs, _ = noisy_model_data(6, 700, 7, 0.25, boost=6.0)
+    probs[:40, 3] = 0.0  # zeros are floored before the logs
+    probs /= probs.sum(axis=1, keepdims=True)
+    probs = np.asarray(probs.astype(dtype), order=order)
+    ref = probs.astype(np.float64)
+    # float64 rows are computed in float64, the others in float32
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    counts = cp.channel_counts(labels, probs, 7, power) / cp.COUNT_UNIT
+    expected = np.zeros((7, 7))
+    np.add.at(expected.T, labels, cp.sharpen(ref, power))
+    assert_allclose(counts, expected, atol=tol * labels.size)
+    noise = cp.channel(counts)
+    post = cp.posterior(labels, ref, power, noise)
+    rows = np.arange(labels.size)
+    p = cp.mislabeled_probability(labels, probs, power, noise)
+    assert_allclose(p, 1 - post[rows, labels], atol=tol)
+    summary = cp.summarize(labels, probs, power, noise)
+    assert_allclose(summary.p_mislabeled, p, atol=1e-15)
+    others = post.copy()
+    others[rows, labels] = -1
+    assert_allclose(summary.p_alternative, others.max(axis=1), atol=tol)
+    best = others.argmax(axis=1)
+    top2 = np.sort(others, axis=1)[:, -2:]
+    # no near tie, and a posterior above the terms the passes skip (and float32's range)
+    clear = (top2[:, 0] < top2[:, 1] * (1 - 1e3 * tol)) & (top2[:, 1] > 1e-9)
+    np.testing.assert_array_equal(summary.alternative[clear], best[clear])
+    np.testing.assert_array_equal(summary.model_alternative, probs[rows, summary.alternative])
+    ll = cp.mean_log_likelihood(labels, ref, 7, power)
+    assert_allclose(ll, numpy_log_likelihood(labels, ref, power), rtol=1e3 * tol)
+
+
+def test_skipped_terms_are_recomputed_where_they_matter():
+    # Class 2 never gives label 0 and class 1 gives it only rarely; a row labeled 0 whose
+    # model puts almost everything on class 2 is explained by the tiny terms alone.
+    noise = np.array([[1.0, 0.0, 0.0], [1e-30, 1.0 - 1e-30, 0.0], [0.0, 0.5, 0.5]])
+    probs = np.array([[1e-25, 1e-12, 1.0 - 1e-12], [0.2, 0.3, 0.5]])
+    labels = np.array([0, 0])
+    for power in (1.0, 3.0):
+        post = cp.posterior(labels, probs, power, noise)
+        p = cp.mislabeled_probability(labels, probs, power, noise)
+        assert_allclose(p, 1 - post[:, 0], atol=1e-12)
+        summary = cp.summarize(labels, probs, power, noise)
+        assert_allclose(summary.p_mislabeled, p, atol=1e-15)
+        np.testing.assert_array_equal(summary.alternative, [1, 1])
+
+
+def test_compiled_passes_do_not_depend_on_the_threads():
+    numba = pytest.importorskip("numba")
+    labels, probs, _ = noisy_model_data(7, 5000, 5, 0.2)
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, before):
+            numba.set_num_threads(threads)
+            power = cp.fit_power(labels, probs, 5)
+            counts = cp.channel_counts(labels, probs, 5, power)
+            summary = cp.summarize(labels, probs, power, cp.channel(counts / cp.COUNT_UNIT))
+            results.append((power, counts, summary.expected_counts))
+    finally:
+        numba.set_num_threads(before)
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 16])
+def test_flags_without_keeping_p_equal_the_flags_of_p(monkeypatch, chunk):
+    monkeypatch.setattr(cp, "CUT_CHUNK", chunk)
+    labels, probs, _ = noisy_model_data(8, 3000, 5, 0.15, boost=3.0)
+    power, noise = fitted(labels, probs)
+    p = cp.mislabeled_probability(labels, probs, power, noise)
+    expected = cp.expected_f1_flags(p)
+    assert 0 < expected.sum() < labels.size
+    np.testing.assert_array_equal(cp.mislabeled_flags(labels, probs, power, noise), expected)
+    stats = cp.mislabeled_stats(labels, probs, power, noise)
+    assert stats == cp.cut_stats(p) == cp.CutStats().add(p)
+    assert abs(stats.total - p.sum()) < 1e-9 * labels.size

@@ -18,8 +18,9 @@ uncertain ones, too much makes every model mistake look like label noise.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +28,9 @@ import numpy.typing as npt
 from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit.core._chunks import row_slices
 from labelaudit.core._search import golden_max
-from labelaudit.core.thresholds import label_order
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 #: Probabilities below this are treated as this before taking logs.
 LOG_FLOOR = 1e-30
@@ -42,40 +45,23 @@ FIT_CELLS = 10_000_000
 MIN_FIT_ROWS = 10_000
 
 
-def log_probs(pred_probs: FloatArray, rows: IntArray | None = None) -> FloatArray:
-    """``log(pred_probs[rows])`` (all rows if None) floored at :data:`LOG_FLOOR`, in float64
-    for float64 input and float32 otherwise (enough for probabilities, half the memory
-    traffic). Computed one chunk of rows at a time into the result, so the only array of
-    the result's size is the result (no gathered copy of the rows, no temporaries)."""
-    dtype = np.float64 if pred_probs.dtype == np.float64 else np.float32
-    n = pred_probs.shape[0] if rows is None else rows.shape[0]
-    out: FloatArray = np.empty((n, pred_probs.shape[1]), dtype=dtype)
-    for part in row_slices(n, pred_probs.shape[1], pred_probs.itemsize):
-        chunk = pred_probs[part] if rows is None else pred_probs[rows[part]]
-        np.maximum(chunk, dtype(LOG_FLOOR), out=out[part], dtype=dtype)
-        np.log(out[part], out=out[part])
-    return out
-
-
-def sharpen_log(logp: FloatArray, power: float) -> FloatArray:
-    """Rows of ``exp(power * logp)``, normalized to sum to 1."""
-    z = logp * logp.dtype.type(power)
+def sharpen(pred_probs: FloatArray, power: float) -> FloatArray:
+    """Rows of ``pred_probs ** power``, renormalized (computed in log space; the NumPy
+    statement of the model, which the compiled passes compute row by row)."""
+    z = np.log(np.maximum(pred_probs, LOG_FLOOR)) * power
     z -= z.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
 
 
-def sharpen(pred_probs: FloatArray, power: float) -> FloatArray:
-    """Rows of ``pred_probs ** power``, renormalized (computed in log space)."""
-    return sharpen_log(log_probs(pred_probs), power)
-
-
-def add_joint_counts(labels: IntArray, weights: npt.NDArray[Any], out: npt.NDArray[Any]) -> None:
-    """Add to ``out[j, i]`` the sum of ``weights[:, j]`` over the examples labeled ``i``."""
-    order = label_order(labels, out.shape[1])
-    present, starts = np.unique(labels[order], return_index=True)
-    out[:, present] += np.add.reduceat(weights[order], starts, axis=0).T
+def posterior(
+    labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
+) -> FloatArray:
+    """``P(true j | pred_probs, given label)`` for each row (NumPy, N x K: pass a chunk)."""
+    post = sharpen(pred_probs, power) * noise_channel[:, labels].T
+    post /= post.sum(axis=1, keepdims=True)
+    return post
 
 
 def channel(counts: FloatArray) -> FloatArray:
@@ -88,6 +74,49 @@ def channel(counts: FloatArray) -> FloatArray:
 #: Channel counts are summed as integers in units of 2**-32: integer sums do not depend
 #: on the order rows are added in, so every engine and chunking gives the same channel.
 COUNT_UNIT = 2.0**32
+#: The compiled passes keep one K x K int64 matrix of counts per thread, within this.
+SHARES_BYTES = 64 << 20
+
+
+def _kernels() -> ModuleType:
+    """The compiled passes (numba is imported on first use, not with labelaudit)."""
+    from labelaudit.core import _posterior_kernels
+
+    return _posterior_kernels
+
+
+def _bounds(n: int, k: int) -> IntArray:
+    """How the compiled passes split ``n`` rows between threads."""
+    from labelaudit.core._kernels import n_threads
+
+    parts = max(1, min(n_threads(), SHARES_BYTES // (8 * k * k)))
+    bounds: IntArray = _kernels().split(n, parts)
+    return bounds
+
+
+def _blocks(pred_probs: FloatArray) -> Iterator[tuple[slice, FloatArray]]:
+    """pred_probs whole if the kernels read its dtype, else chunks of it as float32."""
+    if pred_probs.dtype in (np.float32, np.float64):
+        yield slice(0, pred_probs.shape[0]), pred_probs
+        return
+    n, k = pred_probs.shape
+    for rows in row_slices(n, k, pred_probs.itemsize):
+        yield rows, pred_probs[rows].astype(np.float32)
+
+
+_ALL_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _scalars(block: FloatArray, power: float) -> tuple[Any, Any]:
+    """``power`` and :data:`LOG_FLOOR` in the block's precision (the passes compute in it)."""
+    dtype = block.dtype.type
+    return dtype(power), dtype(LOG_FLOOR)
+
+
+def _transposed(counts: IntArray) -> IntArray:
+    """``[true, given]`` counts from the kernels' ``[given, true]``."""
+    out: IntArray = np.ascontiguousarray(counts.T)
+    return out
 
 
 def channel_counts(
@@ -96,11 +125,12 @@ def channel_counts(
     """``[true j, given i]`` sums of :func:`sharpen` ``(pred_probs, power)`` in units of
     :data:`COUNT_UNIT` (int64, exact in any order; fine to about 2e9 rows)."""
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    n, k = pred_probs.shape
-    for rows in row_slices(n, k, pred_probs.itemsize):
-        weights = np.rint(sharpen(pred_probs[rows], power) * COUNT_UNIT).astype(np.int64)
-        add_joint_counts(labels[rows], weights, counts)
-    return counts
+    for rows, block in _blocks(pred_probs):
+        bounds = _bounds(block.shape[0], n_classes)
+        counts += _kernels().channel_counts(
+            block, labels[rows], _ALL_ROWS, False, *_scalars(block, power), bounds
+        )
+    return _transposed(counts)
 
 
 def sharpened_channel(
@@ -110,28 +140,24 @@ def sharpened_channel(
     return channel(channel_counts(labels, pred_probs, n_classes, power) / COUNT_UNIT)
 
 
-def posterior(
-    labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
-) -> FloatArray:
-    """``P(true j | pred_probs, given label)`` for each row (in memory: pass a chunk)."""
-    post = sharpen(pred_probs, power) * noise_channel[:, labels].T
-    post /= post.sum(axis=1, keepdims=True)
-    return post
-
-
-def mean_log_likelihood(labels: IntArray, logp: FloatArray, n_classes: int, power: float) -> float:
-    """Mean log-probability of the given labels under sharpness ``power`` (``logp`` from
-    :func:`log_probs`; two chunked passes: the channel, then the likelihood)."""
-    n, k = logp.shape
-    slices = list(row_slices(n, k, logp.itemsize))
-    counts = np.zeros((n_classes, n_classes))
-    for rows in slices:
-        add_joint_counts(labels[rows], sharpen_log(logp[rows], power), counts)
-    noise = channel(counts)
-    total = 0.0
-    for rows in slices:
-        q = sharpen_log(logp[rows], power)
-        total += float(np.log(np.einsum("nj,jn->n", q, noise[:, labels[rows]])).sum())
+def mean_log_likelihood(
+    labels: IntArray,
+    pred_probs: FloatArray,
+    n_classes: int,
+    power: float,
+    rows: IntArray | None = None,
+) -> float:
+    """Mean log-probability of the given labels of ``pred_probs[rows]`` (all rows if
+    None) under sharpness ``power``: two compiled passes, the channel, then the
+    likelihood. pred_probs must be float32 or float64."""
+    use = rows is not None
+    picked = _ALL_ROWS if rows is None else rows
+    n = pred_probs.shape[0] if rows is None else rows.shape[0]
+    bounds = _bounds(n, n_classes)
+    scalars = _scalars(pred_probs, power)
+    counts = _kernels().channel_counts(pred_probs, labels, picked, use, *scalars, bounds)
+    noise_t = np.ascontiguousarray(channel(_transposed(counts) / COUNT_UNIT).T)
+    total = _kernels().log_likelihood(pred_probs, labels, picked, use, *scalars, noise_t, bounds)
     return float(total / max(n, 1))
 
 
@@ -168,22 +194,28 @@ def fit_rows(n: int, k: int) -> IntArray | None:
 
 def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
     """The sharpness that maximizes :func:`mean_log_likelihood`: a golden-section search
-    over ``log(power)`` in :data:`POWER_RANGE`, on the rows of :func:`fit_rows`."""
+    over ``log(power)`` in :data:`POWER_RANGE`, on the rows of :func:`fit_rows` (read in
+    place, not copied)."""
     rows = fit_rows(*pred_probs.shape)
-    sampled = labels if rows is None else labels[rows]
-    return fit_power_to(sampled, log_probs(pred_probs, rows), n_classes)
+    if pred_probs.dtype not in (np.float32, np.float64):
+        picked = slice(None) if rows is None else rows
+        return fit_power_on(labels[picked], pred_probs[picked].astype(np.float32), n_classes)
+
+    def score(log_power: float) -> float:
+        power = float(np.exp(log_power))
+        return mean_log_likelihood(labels, pred_probs, n_classes, power, rows)
+
+    lo, hi = np.log(POWER_RANGE[0]), np.log(POWER_RANGE[1])
+    return float(np.exp(golden_max(score, float(lo), float(hi), _SEARCH_STEPS)))
 
 
 def fit_power_on(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
-    """:func:`fit_power` on rows already sampled."""
-    return fit_power_to(labels, log_probs(pred_probs), n_classes)
-
-
-def fit_power_to(labels: IntArray, logp: FloatArray, n_classes: int) -> float:
-    """:func:`fit_power` on the sampled rows' :func:`log_probs`."""
+    """:func:`fit_power` on rows already sampled (all of them are used)."""
+    if pred_probs.dtype not in (np.float32, np.float64):
+        pred_probs = pred_probs.astype(np.float32)
 
     def score(log_power: float) -> float:
-        return mean_log_likelihood(labels, logp, n_classes, float(np.exp(log_power)))
+        return mean_log_likelihood(labels, pred_probs, n_classes, float(np.exp(log_power)))
 
     lo, hi = np.log(POWER_RANGE[0]), np.log(POWER_RANGE[1])
     return float(np.exp(golden_max(score, float(lo), float(hi), _SEARCH_STEPS)))
@@ -192,14 +224,73 @@ def fit_power_to(labels: IntArray, logp: FloatArray, n_classes: int) -> float:
 def mislabeled_probability(
     labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
 ) -> FloatArray:
-    """``1 - P(true = given | ...)`` for every row, computed one chunk at a time."""
-    n, k = pred_probs.shape
-    out = np.empty(n)
-    for rows in row_slices(n, k, pred_probs.itemsize):
-        post = posterior(labels[rows], pred_probs[rows], power, noise_channel)
-        out[rows] = 1.0 - post[np.arange(post.shape[0]), labels[rows]]
-    clipped: FloatArray = np.clip(out, 0.0, 1.0, out=out)  # in place: N values, not 2N
-    return clipped
+    """``1 - P(true = given | ...)`` for every row, in [0, 1] (one compiled pass)."""
+    out = np.empty(pred_probs.shape[0])
+    _mislabeled_into(labels, pred_probs, power, np.ascontiguousarray(noise_channel.T), out)
+    return out
+
+
+def _mislabeled_into(
+    labels: IntArray, pred_probs: FloatArray, power: float, noise_t: FloatArray, out: FloatArray
+) -> None:
+    for rows, block in _blocks(pred_probs):
+        bounds = _bounds(block.shape[0], 1)
+        scalars = _scalars(block, power)
+        _kernels().mislabeled(block, labels[rows], *scalars, noise_t, bounds, out[rows])
+
+
+@dataclass(frozen=True)
+class CutStats:
+    """What the expected-F1 cut needs to know of all of ``p`` before its top: the sum of
+    ``p`` and of its values >= 0.5 as integers in units of :data:`COUNT_UNIT` (exact in
+    any order, so every chunking and engine finds the same cut), their count, the largest
+    ``p`` and the number of values."""
+
+    units: int = 0
+    half_units: int = 0
+    n_half: int = 0
+    largest: float = 0.0
+    size: int = 0
+
+    def add(self, p: FloatArray) -> CutStats:
+        """These statistics with the values ``p`` added."""
+        scaled = np.rint(p * COUNT_UNIT).astype(np.int64)
+        half = p >= 0.5
+        return CutStats(
+            self.units + int(scaled.sum()),
+            self.half_units + int(scaled[half].sum()),
+            self.n_half + int(np.count_nonzero(half)),
+            max(self.largest, float(p.max(initial=0.0))),
+            self.size + p.size,
+        )
+
+    @property
+    def total(self) -> float:
+        """The sum of ``p`` (the expected number of errors)."""
+        return self.units / COUNT_UNIT
+
+    def bar(self) -> float:
+        """No value below this can be flagged (see :func:`expected_f1_flags`); nothing is
+        flagged if every value is 0."""
+        if self.units <= 0:
+            return float("inf")
+        tried = max(
+            2.0 * self.largest / (1.0 + self.total),
+            2.0 * (self.half_units / COUNT_UNIT) / (self.n_half + self.total),
+        )
+        return tried / 2 * (1 - 1e-9)
+
+
+#: Values of p handled at once when p is not kept whole.
+CUT_CHUNK = 1 << 16
+
+
+def cut_stats(p_mislabeled: FloatArray) -> CutStats:
+    """:class:`CutStats` of ``p``, a chunk at a time (no N-sized temporaries)."""
+    stats = CutStats()
+    for start in range(0, p_mislabeled.shape[0], CUT_CHUNK):
+        stats = stats.add(p_mislabeled[start : start + CUT_CHUNK])
+    return stats
 
 
 def expected_f1_flags(p_mislabeled: FloatArray) -> BoolArray:
@@ -217,18 +308,71 @@ def expected_f1_flags(p_mislabeled: FloatArray) -> BoolArray:
     best cut has ``p >= F_best / 2``, which is at least half the F of any set tried (the
     largest ``p`` alone, or every ``p >= 0.5``); below that, F only falls.
     """
-    total = float(p_mislabeled.sum())
-    if not p_mislabeled.size or total <= 0:
-        return np.zeros(p_mislabeled.shape, dtype=bool)
-    half = p_mislabeled >= 0.5
-    tried = max(
-        2.0 * float(p_mislabeled.max()) / (1.0 + total),
-        2.0 * float(p_mislabeled[half].sum()) / (int(half.sum()) + total),
-    )
-    top = np.sort(p_mislabeled[p_mislabeled >= tried / 2 * (1 - 1e-9)])[::-1]
-    expected_f1 = 2.0 * np.cumsum(top) / (np.arange(1, top.size + 1) + total)
-    flags: BoolArray = p_mislabeled >= top[int(np.argmax(expected_f1))]
+    stats = cut_stats(p_mislabeled)
+    rows = np.flatnonzero(p_mislabeled >= stats.bar())
+    return flags_from_top(stats, rows, p_mislabeled[rows])
+
+
+def flags_from_top(stats: CutStats, rows: IntArray, values: FloatArray) -> BoolArray:
+    """:func:`expected_f1_flags` from the statistics of all of ``p`` and the ``rows`` whose
+    ``values`` are at least ``stats.bar()``."""
+    flags = np.zeros(stats.size, dtype=bool)
+    if stats.units <= 0 or not values.size:
+        return flags
+    top = np.sort(values)[::-1]
+    cut = top[int(np.argmax(_expected_f1(top, stats.total)))]
+    flags[rows[values >= cut]] = True
     return flags
+
+
+def _expected_f1(top: FloatArray, total: float) -> FloatArray:
+    """``2 sum(top[:m]) / (m + total)`` for m = 1, 2, ... (``top`` sorted decreasing)."""
+    f1 = np.cumsum(top)
+    f1 *= 2.0
+    f1 /= np.arange(1.0, top.size + 1.0) + total
+    return f1
+
+
+def _chunks_of_p(
+    labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
+) -> Iterator[tuple[int, FloatArray]]:
+    """:func:`mislabeled_probability` :data:`CUT_CHUNK` rows at a time, into one buffer
+    (each chunk is overwritten by the next)."""
+    n = pred_probs.shape[0]
+    noise_t = np.ascontiguousarray(noise_channel.T)
+    p = np.empty(min(n, CUT_CHUNK))
+    for start in range(0, n, CUT_CHUNK):
+        part = slice(start, min(n, start + CUT_CHUNK))
+        chunk = p[: part.stop - start]
+        _mislabeled_into(labels[part], pred_probs[part], power, noise_t, chunk)
+        yield start, chunk
+
+
+def mislabeled_stats(
+    labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
+) -> CutStats:
+    """:func:`cut_stats` of :func:`mislabeled_probability`, without keeping N values."""
+    stats = CutStats()
+    for _, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
+        stats = stats.add(chunk)
+    return stats
+
+
+def mislabeled_flags(
+    labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
+) -> BoolArray:
+    """``expected_f1_flags(mislabeled_probability(...))`` without keeping N probabilities:
+    one pass for :class:`CutStats`, a second one (the same values again) keeping those
+    above the bar, about as many as are flagged."""
+    stats = mislabeled_stats(labels, pred_probs, power, noise_channel)
+    bar = stats.bar()
+    rows: list[IntArray] = []
+    values: list[FloatArray] = []
+    for start, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
+        kept = np.flatnonzero(chunk >= bar)
+        rows.append(kept + start)
+        values.append(chunk[kept])
+    return flags_from_top(stats, np.concatenate(rows), np.concatenate(values))
 
 
 #: The per-example fields of :class:`PosteriorSummary`, in order.
@@ -256,21 +400,22 @@ class PosteriorSummary:
 def summarize(
     labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
 ) -> PosteriorSummary:
-    """One chunked pass computing :class:`PosteriorSummary`."""
+    """One compiled pass computing :class:`PosteriorSummary`."""
     n, k = pred_probs.shape
     p_wrong, p_alt, model_alt = np.empty(n), np.empty(n), np.empty(n)
     alt = np.empty(n, dtype=np.int64)
     expected = np.zeros((k, k), dtype=np.int64)
-    for rows in row_slices(n, k, pred_probs.itemsize):
-        labs = labels[rows]
-        post = posterior(labs, pred_probs[rows], power, noise_channel)
-        add_joint_counts(labs, np.rint(post * COUNT_UNIT).astype(np.int64), expected)
-        r = np.arange(post.shape[0])
-        p_wrong[rows] = 1.0 - post[r, labs]
-        post[r, labs] = -1.0
-        alt[rows] = post.argmax(axis=1)
-        p_alt[rows] = post[r, alt[rows]]
-        model_alt[rows] = pred_probs[rows][r, alt[rows]]
-    return PosteriorSummary(
-        np.clip(p_wrong, 0.0, 1.0), alt, np.clip(p_alt, 0.0, 1.0), model_alt, expected
-    )
+    noise_t = np.ascontiguousarray(noise_channel.T)
+    for rows, block in _blocks(pred_probs):
+        expected += _kernels().summarize(
+            block,
+            labels[rows],
+            *_scalars(block, power),
+            noise_t,
+            _bounds(block.shape[0], k),
+            p_wrong[rows],
+            alt[rows],
+            p_alt[rows],
+            model_alt[rows],
+        )
+    return PosteriorSummary(p_wrong, alt, p_alt, model_alt, _transposed(expected))

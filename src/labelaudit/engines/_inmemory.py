@@ -8,7 +8,7 @@ handle) runs through the NumPy reference implementation. Both give equal results
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from labelaudit.core.thresholds import (
     finish_thresholds,
     self_confidence,
 )
+
+if TYPE_CHECKING:
+    from labelaudit.core.posterior import CutStats
 
 #: Input dtypes handled by the compiled kernels. Tests switch kernels off to compare.
 KERNEL_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
@@ -93,6 +96,23 @@ class Prepared(NamedTuple):
         from labelaudit._probability import probability_of
 
         return probability_of(self.labels, self.probs, self.n_classes, checked=True)
+
+    def mislabeled_stats(self) -> CutStats:
+        """The sum of the probabilities that labels are wrong (and what the expected-F1 cut
+        needs of them), without keeping N values."""
+        from labelaudit._probability import fit_posterior
+        from labelaudit.core import posterior
+
+        fit = fit_posterior(self.labels, self.probs, self.n_classes, checked=True)
+        return posterior.mislabeled_stats(self.labels, self.probs, fit.power, fit.channel)
+
+    def mislabeled_flags(self) -> BoolArray:
+        """The posterior method's flags, without keeping N probabilities."""
+        from labelaudit._probability import fit_posterior
+        from labelaudit.core import posterior
+
+        fit = fit_posterior(self.labels, self.probs, self.n_classes, checked=True)
+        return posterior.mislabeled_flags(self.labels, self.probs, fit.power, fit.channel)
 
     def posterior_summary(self) -> tuple[float, Any]:
         """The posterior's sharpness and what the audit needs of it."""

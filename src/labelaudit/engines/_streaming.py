@@ -228,6 +228,15 @@ class StreamPrepared:
         p: FloatArray = self.runner.run(self._plan(power=power, channel=channel))["p"]
         return p
 
+    def mislabeled_stats(self) -> posterior.CutStats:
+        """The sum of the probabilities that labels are wrong (and what the expected-F1 cut
+        needs of them)."""
+        return posterior.cut_stats(self.mislabeled_probability())
+
+    def mislabeled_flags(self) -> BoolArray:
+        """The posterior method's flags."""
+        return posterior.expected_f1_flags(self.mislabeled_probability())
+
     def posterior_summary(self) -> tuple[float, posterior.PosteriorSummary]:
         """The posterior's sharpness and what the audit needs of it (two more passes)."""
         power, channel = self._fitted()

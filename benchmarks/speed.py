@@ -42,6 +42,7 @@ OPS = (
     + [f"label_quality_scores:{m}" for m in SCORES]
     + [f"find_label_issues:{m}" for m in FILTERS]
     + ["rank_label_issues"]
+    + ["num_label_issues:posterior", "mislabeled_probability"]
 )
 #: find_label_issues methods cleanlab 2.9.0 has; the others are labelaudit's own (timed,
 #: without a cleanlab column).
@@ -54,8 +55,13 @@ CLEANLAB_FILTERS = {
     "low_normalized_margin",
     "low_self_confidence",
 }
-OURS_ONLY = {f"find_label_issues:{m}" for m in FILTERS if m not in CLEANLAB_FILTERS}
-EXACT = {op for op in OPS if op.startswith(("find_", "rank_", "num_", "confident_", "estimate"))}
+OURS_ONLY = {f"find_label_issues:{m}" for m in FILTERS if m not in CLEANLAB_FILTERS} | {
+    "num_label_issues:posterior",
+    "mislabeled_probability",
+}
+EXACT = {
+    op for op in OPS if op.startswith(("find_", "rank_", "num_", "confident_", "estimate"))
+} - OURS_ONLY
 
 
 def parse_size(size: str) -> tuple[int, int]:
@@ -124,6 +130,7 @@ def _calls(lib: str) -> dict[str, Any]:
             "label_quality_scores": lambda y, p, m: la.label_quality_scores(y, p, method=m),
             "find_label_issues": lambda y, p, m: la.find_label_issues(y, p, method=m),
             "rank_label_issues": lambda y, p, m: la.rank_label_issues(y, p),
+            "mislabeled_probability": lambda y, p, m: la.mislabeled_probability(y, p),
         }
     from cleanlab import count, filter, rank
 

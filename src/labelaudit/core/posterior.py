@@ -320,17 +320,10 @@ def flags_from_top(stats: CutStats, rows: IntArray, values: FloatArray) -> BoolA
     if stats.units <= 0 or not values.size:
         return flags
     top = np.sort(values)[::-1]
-    cut = top[int(np.argmax(_expected_f1(top, stats.total)))]
-    flags[rows[values >= cut]] = True
+    # 2 sum(top[:m]) / (m + total) is largest at m = best + 1 (compiled: no temporaries)
+    best = _kernels().best_prefix(top, stats.total)
+    flags[rows[values >= top[best]]] = True
     return flags
-
-
-def _expected_f1(top: FloatArray, total: float) -> FloatArray:
-    """``2 sum(top[:m]) / (m + total)`` for m = 1, 2, ... (``top`` sorted decreasing)."""
-    f1 = np.cumsum(top)
-    f1 *= 2.0
-    f1 /= np.arange(1.0, top.size + 1.0) + total
-    return f1
 
 
 def _chunks_of_p(
@@ -366,12 +359,13 @@ def mislabeled_flags(
     above the bar, about as many as are flagged."""
     stats = mislabeled_stats(labels, pred_probs, power, noise_channel)
     bar = stats.bar()
+    index = np.int32 if stats.size < 2**31 else np.int64  # 12 bytes a kept value, not 16
     rows: list[IntArray] = []
     values: list[FloatArray] = []
     for start, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
         kept = np.flatnonzero(chunk >= bar)
-        rows.append(kept + start)
         values.append(chunk[kept])
+        rows.append((kept + start).astype(index))
     return flags_from_top(stats, np.concatenate(rows), np.concatenate(values))
 
 

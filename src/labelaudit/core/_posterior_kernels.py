@@ -45,7 +45,7 @@ def _row_at(rows: Any, use_rows: bool, i: int) -> int:
     return rows[i] if use_rows else i
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _powers(row: Any, power: Any, floor: Any, every: bool, e: Any, kept: Any) -> Any:
     """Fill ``e[kept[:n]]`` with ``(max(p, floor) / p_max) ** power`` for the terms kept
     (all with ``every``); return ``(n, sum of e)``. The logs and exponentials are in the
@@ -69,7 +69,7 @@ def _powers(row: Any, power: Any, floor: Any, every: bool, e: Any, kept: Any) ->
     return n, total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _explained(
     row: Any, lab: int, power: float, floor: float, noise_t: Any, every: bool, e: Any, kept: Any
 ) -> Any:

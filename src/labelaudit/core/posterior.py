@@ -104,6 +104,8 @@ def _blocks(pred_probs: FloatArray) -> Iterator[tuple[slice, FloatArray]]:
 
 
 _ALL_ROWS = np.zeros(0, dtype=np.int64)
+#: Row numbers, int32 where they fit.
+RowArray = npt.NDArray[np.signedinteger[Any]]
 
 
 def _scalars(block: FloatArray, power: float) -> tuple[Any, Any]:
@@ -315,7 +317,7 @@ def expected_f1_flags(p_mislabeled: FloatArray) -> BoolArray:
     return flags_from_top(stats, rows, p_mislabeled[rows])
 
 
-def flags_from_top(stats: CutStats, rows: IntArray, values: FloatArray) -> BoolArray:
+def flags_from_top(stats: CutStats, rows: RowArray, values: FloatArray) -> BoolArray:
     """:func:`expected_f1_flags` from the statistics of all of ``p`` and the ``rows`` whose
     ``values`` are at least ``stats.bar()``."""
     flags = np.zeros(stats.size, dtype=bool)
@@ -353,22 +355,37 @@ def mislabeled_stats(
     return stats
 
 
+#: Bins of the histogram of p that sizes the values kept above the cut's bar.
+CUT_BINS = 1024
+
+
 def mislabeled_flags(
     labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
 ) -> BoolArray:
     """``expected_f1_flags(mislabeled_probability(...))`` without keeping N probabilities:
-    one pass for :class:`CutStats`, a second one (the same values again) keeping those
-    above the bar, about as many as are flagged."""
-    stats = mislabeled_stats(labels, pred_probs, power, noise_channel)
+    one pass for :class:`CutStats` and a histogram of p, a second one (the same values
+    again) keeping those above the bar, about as many as are flagged, in arrays sized by
+    the histogram (no lists to concatenate)."""
+    stats = CutStats()
+    histogram = np.zeros(CUT_BINS + 1, dtype=np.int64)
+    for _, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
+        stats = stats.add(chunk)
+        histogram += np.bincount((chunk * CUT_BINS).astype(np.int64), minlength=CUT_BINS + 1)
     bar = stats.bar()
-    index = np.int32 if stats.size < 2**31 else np.int64  # 12 bytes a kept value, not 16
-    rows: list[IntArray] = []
-    values: list[FloatArray] = []
+    if not np.isfinite(bar):
+        return np.zeros(stats.size, dtype=bool)
+    # p >= bar puts p * CUT_BINS >= bar * CUT_BINS (rounding is monotonic): an upper bound
+    size = int(histogram[int(bar * CUT_BINS) :].sum())
+    rows: RowArray = np.empty(size, dtype=np.int32 if stats.size < 2**31 else np.int64)
+    values = np.empty(size)
+    filled = 0
     for start, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
         kept = np.flatnonzero(chunk >= bar)
-        values.append(chunk[kept])
-        rows.append((kept + start).astype(index))
-    return flags_from_top(stats, np.concatenate(rows), np.concatenate(values))
+        end = filled + kept.size
+        values[filled:end] = chunk[kept]
+        rows[filled:end] = kept + start
+        filled = end
+    return flags_from_top(stats, rows[:filled], values[:filled])
 
 
 #: The per-example fields of :class:`PosteriorSummary`, in order.

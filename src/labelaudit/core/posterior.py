@@ -75,6 +75,8 @@ def channel(counts: FloatArray) -> FloatArray:
 COUNT_UNIT = 2.0**32
 #: The compiled passes keep one K x K int64 matrix of counts per thread, within this.
 SHARES_BYTES = 64 << 20
+#: Dtypes the compiled passes read; others are converted to float32 a chunk at a time.
+KERNEL_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 
 def _kernels() -> ModuleType:
@@ -95,7 +97,7 @@ def _bounds(n: int, k: int) -> IntArray:
 
 def _blocks(pred_probs: FloatArray) -> Iterator[tuple[slice, FloatArray]]:
     """pred_probs whole if the kernels read its dtype, else chunks of it as float32."""
-    if pred_probs.dtype in (np.float32, np.float64):
+    if pred_probs.dtype in KERNEL_DTYPES:
         yield slice(0, pred_probs.shape[0]), pred_probs
         return
     n, k = pred_probs.shape
@@ -197,15 +199,15 @@ def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float
     """The sharpness that maximizes :func:`mean_log_likelihood` on the rows of
     :func:`fit_rows` (read in place, not copied); see :func:`best_power`."""
     rows = fit_rows(*pred_probs.shape)
-    if pred_probs.dtype not in (np.float32, np.float64):
+    if pred_probs.dtype not in KERNEL_DTYPES:  # a float32 copy of the sample, below
         picked = slice(None) if rows is None else rows
-        return fit_power_on(labels[picked], pred_probs[picked].astype(np.float32), n_classes)
+        return fit_power_on(labels[picked], pred_probs[picked], n_classes)
     return best_power(lambda power: mean_log_likelihood(labels, pred_probs, n_classes, power, rows))
 
 
 def fit_power_on(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
     """:func:`fit_power` on rows already sampled (all of them are used)."""
-    if pred_probs.dtype not in (np.float32, np.float64):
+    if pred_probs.dtype not in KERNEL_DTYPES:
         pred_probs = pred_probs.astype(np.float32)
     return best_power(lambda power: mean_log_likelihood(labels, pred_probs, n_classes, power))
 

@@ -97,30 +97,32 @@ class Prepared(NamedTuple):
 
         return probability_of(self.labels, self.probs, self.n_classes, checked=True)
 
+    def _fitted(self) -> tuple[float, FloatArray]:
+        """The posterior's sharpness and noise channel (rows already checked)."""
+        from labelaudit._probability import fit_posterior
+
+        fit = fit_posterior(self.labels, self.probs, self.n_classes, checked=True)
+        return fit.power, fit.channel
+
     def mislabeled_stats(self) -> CutStats:
         """The sum of the probabilities that labels are wrong (and what the expected-F1 cut
         needs of them), without keeping N values."""
-        from labelaudit._probability import fit_posterior
         from labelaudit.core import posterior
 
-        fit = fit_posterior(self.labels, self.probs, self.n_classes, checked=True)
-        return posterior.mislabeled_stats(self.labels, self.probs, fit.power, fit.channel)
+        return posterior.mislabeled_stats(self.labels, self.probs, *self._fitted())
 
     def mislabeled_flags(self) -> BoolArray:
         """The posterior method's flags, without keeping N probabilities."""
-        from labelaudit._probability import fit_posterior
         from labelaudit.core import posterior
 
-        fit = fit_posterior(self.labels, self.probs, self.n_classes, checked=True)
-        return posterior.mislabeled_flags(self.labels, self.probs, fit.power, fit.channel)
+        return posterior.mislabeled_flags(self.labels, self.probs, *self._fitted())
 
     def posterior_summary(self) -> tuple[float, Any]:
         """The posterior's sharpness and what the audit needs of it."""
-        from labelaudit._probability import fit_posterior
         from labelaudit.core import posterior
 
-        fit = fit_posterior(self.labels, self.probs, self.n_classes, checked=True)
-        return fit.power, posterior.summarize(self.labels, self.probs, fit.power, fit.channel)
+        power, channel = self._fitted()
+        return power, posterior.summarize(self.labels, self.probs, power, channel)
 
     def self_confidence(self) -> FloatArray:
         """Each example's probability of its given label (pred_probs' dtype)."""

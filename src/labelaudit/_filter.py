@@ -153,7 +153,8 @@ def find_label_issues(
         examples with the lowest such score. ``posterior``: the examples with the largest
         :func:`mislabeled_probability`, as many as maximize the F1 expected from those
         probabilities (the cut falls where the probability drops to half that F1, so at
-        or below 0.5; 0.37-0.48 on the benchmark files).
+        or below 0.5; 0.37-0.48 on the benchmark files), or none where flagging none
+        expects more (errors improbable everywhere: F1 of no flags is P(no error)).
         Except for the ``low_*`` and ``posterior`` methods, an example whose label is the
         argmax (with a 1e-6 head start) is never flagged.
     frac_noise : float in (0, 1], default=1.0

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+import labelaudit as la
 from labelaudit.core import posterior as cp
 
 
@@ -165,6 +166,31 @@ def test_expected_f1_flags_edge_cases():
     assert flags.tolist() == [True, True, True, True, False]
     # ... a 0.3 beside one certain error does not (2 * 1.3 / 3.3 < 2 * 1 / 2.3).
     assert cp.expected_f1_flags(np.array([1.0, 0.3, 0.0])).tolist() == [True, False, False]
+
+
+def test_expected_f1_flags_nothing_when_errors_are_improbable():
+    """Flagging nothing expects F1 = P(no error) ~ exp(-sum p): on data with about one
+    expected error spread thinly, no example is flagged (the threshold rule alone flagged
+    the top of them, F1 / 2 being tiny too), while a likely error still is."""
+    thin = np.full(1000, 1e-3)
+    assert not cp.expected_f1_flags(thin).any()
+    assert not cp.expected_f1_flags(np.array([0.3])).any()  # 2 * 0.3 / 1.3 < exp(-0.3)
+    with_error = np.concatenate([thin, [0.9]])
+    assert cp.expected_f1_flags(with_error).tolist() == [False] * 1000 + [True]
+    # With many expected errors exp(-sum p) is negligible: the threshold rule's cut.
+    many = np.concatenate([np.full(50, 0.8), np.full(950, 0.01)])
+    assert cp.expected_f1_flags(many).sum() == 50
+
+
+@pytest.mark.parametrize("engine", ["numpy", "streaming"])
+def test_posterior_flags_nothing_on_clean_labels(engine):
+    """Labels equal to a confident model's argmax: every p_mislabeled is below 1%, their
+    sum about 1.6; the posterior method flagged the 19 largest before the no-flag option."""
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.full(3, 0.2), 20_000)
+    labels = probs.argmax(axis=1)
+    assert la.mislabeled_probability(labels, probs).max() < 0.01
+    assert not la.find_label_issues(labels, probs, method="posterior", engine=engine).any()
 
 
 def numpy_log_likelihood(labels, probs, power):

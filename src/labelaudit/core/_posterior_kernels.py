@@ -231,9 +231,10 @@ def summarize(
 
 
 @njit(cache=True)
-def best_prefix(top: Any, total: float) -> int:
-    """The first ``m`` at which ``2 sum(top[:m + 1]) / (m + 1 + total)`` is largest, the sum
-    taken in order (as ``np.cumsum``), with ``top`` sorted decreasing."""
+def best_prefix(top: Any, total: float) -> Any:
+    """The first ``m`` at which ``2 sum(top[:m + 1]) / (m + 1 + total)`` is largest, and
+    that largest value, the sum taken in order (as ``np.cumsum``), with ``top`` sorted
+    decreasing."""
     running = 0.0
     best, best_m = -1.0, 0
     for m in range(top.shape[0]):
@@ -241,4 +242,4 @@ def best_prefix(top: Any, total: float) -> int:
         f1 = 2.0 * running / (np.float64(m + 1) + total)
         if f1 > best:
             best, best_m = f1, m
-    return best_m
+    return best_m, best

@@ -18,6 +18,7 @@ uncertain ones, too much makes every model mistake look like label noise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -307,8 +308,14 @@ def expected_f1_flags(p_mislabeled: FloatArray) -> BoolArray:
     ``F(S) = 2 sum(p[S]) / (|S| + sum(p))``. Adding an example raises F exactly when its
     ``p`` exceeds ``F / 2``, so the best set is the examples with the largest ``p``, cut
     where ``p`` falls to half the F1 reached (the threshold rule of Lipton, Elkan and
-    Naryanaswamy, 2014). Ties at the cut are flagged together; nothing is flagged when
-    every ``p`` is 0.
+    Naryanaswamy, 2014). Ties at the cut are flagged together.
+
+    Flagging nothing scores F1 = 1 if there is no error and 0 otherwise, so its expected
+    F1 is the probability of no error, about ``exp(-sum(p))``. Nothing is flagged when
+    that is at least the best set's ``F``: where errors are improbable everywhere (every
+    ``p`` is 0, or a clean dataset whose largest ``p`` is small) no example is flagged,
+    rather than always the most suspicious one. With more than a few expected errors the
+    term is negligible and the cut is the threshold rule's.
 
     Only the top of ``p`` is sorted: each added example moves F towards ``2 p``, so the
     best cut has ``p >= F_best / 2``, which is at least half the F of any set tried (the
@@ -327,7 +334,9 @@ def flags_from_top(stats: CutStats, rows: RowArray, values: FloatArray) -> BoolA
         return flags
     top = np.sort(values)[::-1]
     # 2 sum(top[:m]) / (m + total) is largest at m = best + 1 (compiled: no temporaries)
-    best = _kernels().best_prefix(top, stats.total)
+    best, f1 = _kernels().best_prefix(top, stats.total)
+    if f1 <= math.exp(-stats.total):
+        return flags  # flagging nothing expects more: see expected_f1_flags
     flags[rows[values >= top[best]]] = True
     return flags
 

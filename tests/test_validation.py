@@ -116,6 +116,16 @@ def test_ensemble_members_must_share_a_shape(data):
         la.label_quality_scores(labels, [probs, probs[:, 0]])
 
 
+def test_ensemble_errors_name_the_model(data):
+    """A 3-D array is an ensemble: an (N, K, 1) array by mistake, or a bad member, gets an
+    error that says so and which model is at fault."""
+    labels, probs = data
+    with pytest.raises(InvalidInputError, match=r"ensemble of 200 models.*model 0: .*columns"):
+        la.label_quality_scores(labels, probs[:, :, None])
+    with pytest.raises(InvalidInputError, match=r"ensemble of 2 models.*model 1: .*sum to 1"):
+        la.label_quality_scores(labels, [probs, probs * 0.5])
+
+
 def test_row_sum_tolerance_suits_float16():
     labels, probs = make_data(1, 2000, 100, dtype=np.float16)
     sums = probs.astype(np.float64).sum(axis=1)

@@ -95,9 +95,16 @@ def label_quality_scores(
     engine = check_option("engine", engine, ENGINES)
     if not is_ensemble(pred_probs):
         return member_scores(labels, pred_probs, method, adjust_pred_probs, engine, False).scores
-    members = [
-        member_scores(labels, m, method, adjust_pred_probs, engine, True) for m in pred_probs
-    ]
+    members = []
+    for i, model in enumerate(pred_probs):
+        try:
+            members.append(member_scores(labels, model, method, adjust_pred_probs, engine, True))
+        except InvalidInputError as err:
+            raise InvalidInputError(
+                f"pred_probs is read as an ensemble of {len(pred_probs)} models (a list of "
+                "2-D arrays, or a 3-D array of shape (n_models, n_samples, n_classes)); "
+                f"model {i}: {err}"
+            ) from err
     shapes = {m.shape for m in members}
     if len(shapes) > 1:
         raise InvalidInputError(

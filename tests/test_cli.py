@@ -105,6 +105,20 @@ def test_fail_under_sets_exit_code_1(npy_inputs):
     assert invoke(*args, "--out", d / "b", "--fail-under", 0.5).exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--top", -3), ("--folds", 1), ("--fail-under", 2), ("--fail-under", -1)]
+)
+def test_numeric_options_out_of_range_exit_2(npy_inputs, option, value):
+    """--top -3 printed all but the last 3 issues, and a --fail-under above 1 failed every
+    run: such values are refused before anything runs."""
+    d = npy_inputs[0]
+    args = ["--labels", d / "labels.npy", "--pred-probs", d / "probs.npy", "--out", d / "o"]
+    result = invoke("audit", *args, option, value)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.output
+    assert not (d / "o").exists()
+
+
 def test_audit_from_csv_and_parquet_with_string_labels(npy_inputs):
     d, labels, probs, _ = npy_inputs
     names = np.array(["ant", "bee", "cat"])[labels]

@@ -122,7 +122,7 @@ def demo(
         "labelaudit-demo"
     ),
     force: Annotated[bool, typer.Option(help="Overwrite existing outputs.")] = False,
-    top: Annotated[int, typer.Option(help="Issues to print.")] = 10,
+    top: Annotated[int, typer.Option(min=0, help="Issues to print.")] = 10,
 ) -> None:
     """Audit scikit-learn's digits with injected noise (15% of 1s labeled 7, 2% slips)."""
     from labelaudit._demo import run_demo
@@ -158,15 +158,18 @@ def audit(
         str | None, typer.Option(help="Comma-separated names, or a file with one per line.")
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the outputs.")] = Path("labelaudit-out"),
-    top: Annotated[int, typer.Option(help="Issues to print.")] = 10,
+    top: Annotated[int, typer.Option(min=0, help="Issues to print.")] = 10,
     engine: Annotated[
         str,
         typer.Option(help="auto or numpy (in memory), or streaming (reads a .npy in blocks)."),
     ] = "auto",
-    folds: Annotated[int, typer.Option(help="Cross-validation folds for --table.")] = 5,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds for --table.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the fold shuffling.")] = 0,
     fail_under: Annotated[
-        float | None, typer.Option(help="Exit with code 1 if the label health is below this.")
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Exit with code 1 if the label health (0-1) is below this."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite existing outputs.")] = False,
 ) -> None:

@@ -89,7 +89,8 @@ def test_rare_classes_warn_and_get_zero_where_unseen():
         pytest.warns(FewExamplesWarning, match=r"Classes \[2\] have fewer examples"),
         warnings.catch_warnings(),
     ):
-        warnings.filterwarnings("ignore", message="The least populated class")
+        warnings.simplefilter("error", UserWarning)  # scikit-learn's own is not repeated
+        warnings.simplefilter("always", FewExamplesWarning)
         probs = la.cross_val_pred_probs(LogisticRegression(), X, y)
     assert_allclose(probs.sum(axis=1), 1.0)
     # the fold holding the only example of class 2 trained without it
@@ -111,6 +112,7 @@ def test_the_estimator_passed_is_not_fitted(iris):
         ({"y": np.zeros(10)}, "same number of rows"),
         ({"cv": 1}, "'cv' parameter must be an int >= 2"),
         ({"cv": "five"}, "'cv' parameter must be an int >= 2 or a scikit-learn splitter"),
+        ({"cv": 151}, "cv=151 folds need at least 151 examples. Got 150"),
         ({"y": np.zeros((150, 2))}, "y must be 1-D"),
         ({"y": np.linspace(0, 1, 150)}, "Unknown label type"),
     ],

@@ -129,6 +129,7 @@ def cross_val_pred_probs(
     """
     from joblib import Parallel, delayed
     from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
     from sklearn.utils.validation import _num_samples
 
     codes, classes = encode_labels(y)
@@ -142,7 +143,14 @@ def cross_val_pred_probs(
             f"Got {type(estimator).__name__}; for SVC pass probability=True."
         )
     splitter = _splitter(cv, random_state)
-    folds = list(splitter.split(np.zeros((codes.size, 1)), codes))
+    if isinstance(splitter, StratifiedKFold) and splitter.n_splits > codes.size:
+        raise InvalidInputError(
+            f"cv={splitter.n_splits} folds need at least {splitter.n_splits} examples. Got "
+            f"{codes.size}; use fewer folds."
+        )
+    with warnings.catch_warnings():  # _warn_rare says it, with what to do about it
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        folds = list(splitter.split(np.zeros((codes.size, 1)), codes))
     _warn_rare(codes, classes, len(folds))
     jobs = (
         delayed(_fit_predict)(clone(estimator), X, codes, train, test, classes.size)

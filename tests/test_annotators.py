@@ -102,8 +102,22 @@ def test_long_and_wide_dataframes_agree(crowd, result):
         ({"annotations": np.array([0, 1, 2])}, "must be 2-D"),
         ({"annotations": np.array([[0, 1]]), "method": "model"}, "needs pred_probs"),
         ({"annotations": np.array([[0, 1]]), "method": "vote"}, "'method' parameter"),
-        ({"annotations": np.array([[0, 5]]), "n_classes": 3}, r"Labels must be in \[0, 3\)"),
+        ({"annotations": np.array([[0, 5]]), "n_classes": 3}, r"label 5 but n_classes=3"),
         ({"annotations": np.array([[0, 1]]), "pred_probs": np.full((2, 2), 0.5)}, "2 rows for 1"),
+        # pred_probs' values are checked like everywhere else
+        ({"annotations": np.array([[0, 1]]), "pred_probs": [[np.nan, 1.0]]}, "must be finite"),
+        ({"annotations": np.array([[0, 1]]), "pred_probs": [[0.9, 0.9]]}, "must sum to 1"),
+        ({"annotations": np.array([[0, 2]]), "pred_probs": [[0.5, 0.5]]}, "pred_probs has 2 col"),
+        ({"annotations": np.array([[0, 1]]), "n_classes": 2.5}, "'n_classes' parameter"),
+        ({"annotations": np.array([[0, 1]]), "n_classes": 0}, "'n_classes' parameter"),
+        ({"annotations": [[0, 1]], "n_classes": 3, "pred_probs": [[0.5, 0.5]]}, "n_classes=3 but"),
+        ({"annotations": np.array([[0, 1]]), "class_names": ["a"]}, "1 names for 2 classes"),
+        ({"annotations": np.full((3, 2), np.nan)}, "annotations hold no label"),
+        ({"annotations": pd.DataFrame({"who": ["a"], "label": [0]})}, "long if it has the col"),
+        (
+            {"annotations": pd.DataFrame({"item": [0], "annotator": ["a"], "label": ["cat"]})},
+            "encode string labels",
+        ),
     ],
 )
 def test_bad_inputs(kwargs, message):

@@ -9,7 +9,14 @@ import numpy as np
 
 from labelaudit._results import import_pandas
 from labelaudit._typing import FloatArray, IntArray
-from labelaudit._validation import as_pred_probs, check_fraction, check_option
+from labelaudit._validation import (
+    as_pred_probs,
+    check_count,
+    check_fraction,
+    check_option,
+    check_row_stats,
+    row_stats,
+)
 from labelaudit.core import crowd
 from labelaudit.core.verdict import wilson
 from labelaudit.exceptions import InvalidInputError
@@ -97,7 +104,10 @@ def _from_long(frame: Any) -> _Long:
     annotators = pd.Index(pd.unique(frame["annotator"]))
     labels = frame["label"].to_numpy()
     if labels.dtype.kind not in "iuf" or np.any(labels != np.round(labels)) or np.any(labels < 0):
-        raise InvalidInputError("The 'label' column must hold integer class labels >= 0.")
+        raise InvalidInputError(
+            "The 'label' column must hold integer class labels >= 0; encode string labels "
+            "first (pandas.factorize)."
+        )
     return _Long(
         items.get_indexer(frame["item"]),
         annotators.get_indexer(frame["annotator"]),
@@ -113,6 +123,14 @@ def as_long(annotations: Any) -> _Long:
     if hasattr(annotations, "columns"):
         if {"item", "annotator", "label"} <= set(annotations.columns):
             return _from_long(annotations)
+        kinds = annotations.dtypes.map(lambda d: getattr(d, "kind", "O"))
+        if not kinds.isin(list("iufb")).all():
+            raise InvalidInputError(
+                "A DataFrame of annotations is long if it has the columns 'item', "
+                "'annotator' and 'label', else wide (items x annotators) with numeric "
+                f"labels. Got columns {list(annotations.columns)[:10]}, not all numeric; "
+                "rename the long columns, or encode string labels first (pandas.factorize)."
+            )
         return _from_wide(
             annotations.to_numpy(dtype=np.float64), list(annotations.columns), annotations.index
         )
@@ -123,6 +141,37 @@ def as_long(annotations: Any) -> _Long:
             f"{values.dtype}; encode string labels first."
         )
     return _from_wide(values, list(range(values.shape[1] if values.ndim == 2 else 0)), None)
+
+
+def _checked_probs(pred_probs: Any, n_items: int) -> FloatArray:
+    """pred_probs as float64, one valid row (finite, in [0, 1], sum 1) per item."""
+    probs = as_pred_probs(pred_probs)
+    if probs.shape[0] != n_items:
+        raise InvalidInputError(
+            f"pred_probs has {probs.shape[0]} rows for {n_items} annotated items."
+        )
+    check_row_stats(row_stats(probs), probs.dtype)
+    return probs.astype(np.float64)
+
+
+def _n_classes(n_classes: Any, probs: FloatArray | None, largest: int) -> int:
+    """The number of classes: ``n_classes``, else pred_probs' columns, else the largest
+    label + 1; checked against both."""
+    if n_classes is not None:
+        k = check_count("n_classes", n_classes, minimum=2)
+        if probs is not None and probs.shape[1] != k:
+            raise InvalidInputError(
+                f"n_classes={k} but pred_probs has {probs.shape[1]} columns; give one column "
+                "per class, or leave n_classes=None."
+            )
+    else:
+        k = probs.shape[1] if probs is not None else largest + 1
+    if largest >= k:
+        source = f"n_classes={k}" if n_classes is not None else f"pred_probs has {k} columns"
+        raise InvalidInputError(
+            f"annotations hold label {largest} but {source}; labels must be in [0, {k})."
+        )
+    return k
 
 
 def _confusion_text(confusion: FloatArray, truth: FloatArray, names: list[str]) -> str:
@@ -173,14 +222,16 @@ def analyze_annotators(
     method = check_option("method", method, METHODS)
     cut = check_fraction("spammer_kappa", spammer_kappa)
     long = as_long(annotations)
-    probs = None if pred_probs is None else as_pred_probs(pred_probs).astype(np.float64)
-    if probs is not None and probs.shape[0] != long.n_items:
+    if long.label.size == 0:
         raise InvalidInputError(
-            f"pred_probs has {probs.shape[0]} rows for {long.n_items} annotated items."
+            "annotations hold no label: every entry is missing (NaN or -1). Give at least one."
         )
-    k = n_classes or (probs.shape[1] if probs is not None else int(long.label.max()) + 1)
-    if long.label.size == 0 or long.label.max() >= k:
-        raise InvalidInputError(f"Labels must be in [0, {k}) and at least one must be given.")
+    probs = None if pred_probs is None else _checked_probs(pred_probs, long.n_items)
+    k = _n_classes(n_classes, probs, int(long.label.max()))
+    if class_names is not None and len(class_names) != k:
+        raise InvalidInputError(
+            f"class_names has {len(class_names)} names for {k} classes; give one per class."
+        )
     if method == "auto":
         method = "model" if probs is not None else "dawid_skene"
     if method == "model" and probs is None:

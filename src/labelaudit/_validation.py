@@ -67,9 +67,16 @@ def _to_array(value: Any, name: str) -> np.ndarray[Any, Any]:
         ) from exc
 
 
-def as_labels(labels: Any, *, n_classes: int | None = None, offset: int = 0) -> IntArray:
+def as_labels(
+    labels: Any,
+    *,
+    n_classes: int | None = None,
+    offset: int = 0,
+    columns: str = "pred_probs needs a column for every class in labels",
+) -> IntArray:
     """Validate ``labels`` and return them as a 1-D int64 array (a new one if converted).
-    Positions in error messages count from ``offset`` (a block's first row)."""
+    Positions in error messages count from ``offset`` (a block's first row); ``columns``
+    says what limits the classes to ``n_classes``."""
     arr = _to_array(labels, "labels")
     if arr.ndim != 1:
         hint = " Flatten it with labels.ravel()." if arr.ndim == 2 and 1 in arr.shape else ""
@@ -112,7 +119,7 @@ def as_labels(labels: Any, *, n_classes: int | None = None, offset: int = 0) -> 
         i = int(np.argmax(arr))
         raise InvalidInputError(
             f"labels must be integers in [0, n_classes) = [0, {n_classes}). Got {highest} at "
-            f"position {i + offset}; pred_probs needs a column for every class in labels."
+            f"position {i + offset}; {columns}."
         )
     return arr.astype(np.int64, copy=False)
 
@@ -217,6 +224,22 @@ def check_inputs(
             f"{probs.shape[0]} rows of pred_probs."
         )
     return labs, probs, k
+
+
+def as_generator(random_state: Any) -> np.random.Generator:
+    """``random_state`` (None, an int >= 0 or a Generator) as a NumPy Generator."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or (
+        isinstance(random_state, int | np.integer)
+        and not isinstance(random_state, bool)
+        and random_state >= 0
+    ):
+        return np.random.default_rng(random_state)
+    raise InvalidInputError(
+        "The 'random_state' parameter must be None, an int >= 0 or a numpy.random.Generator. "
+        f"Got {random_state!r} instead."
+    )
 
 
 def check_fraction(name: str, value: Any, *, low_open: bool = True) -> float:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from labelaudit import InvalidInputError
-from labelaudit.noise import generate_noise_matrix, make_noisy_labels
+from labelaudit.noise import generate_noise_matrix, make_noisy_labels, simulate_crowd
 from labelaudit.noise._generate import is_valid_noise_matrix
 
 
@@ -73,6 +73,8 @@ def test_no_global_random_state_is_used():
         ({"n_classes": 3, "trace": 3.5}, r"trace must be a number in \(1, n_classes\]"),
         ({"n_classes": 3, "trace": 2, "frac_zero_noise_rates": 2}, r"must be a number in \[0, 1\]"),
         ({"n_classes": 3, "trace": 2, "prior": [0.5, 0.5]}, r"prior must hold 3 positive"),
+        ({"n_classes": 3, "trace": 2, "random_state": "x"}, r"'random_state' parameter must be"),
+        ({"n_classes": 3, "trace": 2, "random_state": -1}, r"'random_state' parameter must be"),
     ],
 )
 def test_generate_rejects_bad_arguments(kwargs, match):
@@ -112,10 +114,30 @@ def test_noisy_labels_with_an_absent_class():
     [
         ([0, 1], [[1.0, 0.5], [0.5, 0.5]], r"every column summing to 1"),
         ([0, 1], [[1.0, 0.0]], r"must be square"),
-        ([0, 3], np.eye(2), r"\[0, 2\)\. Got 3"),
+        ([0, 3], np.eye(2), r"\[0, 2\)\. Got 3 at position 1; noise_matrix is K x K"),
         ([0, 1], [[1.2, 0.0], [-0.2, 1.0]], r"non-negative"),
     ],
 )
 def test_make_noisy_labels_rejects_bad_arguments(true, matrix, match):
     with pytest.raises(InvalidInputError, match=match):
         make_noisy_labels(true, matrix)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"true_labels": ["a", "b"]}, r"encode string labels"),
+        ({"true_labels": [0, 0, 0]}, r"at least 2 classes"),
+        ({"n_good": -1}, r"'n_good' parameter must be an int >= 0"),
+        ({"n_confusers": 1.5}, r"'n_confusers' parameter"),
+        ({"labels_per_item": 0}, r"'labels_per_item' parameter must be an int >= 1"),
+        ({"n_good": 1, "n_confusers": 0, "n_random": 0, "n_one_class": 0}, r"the crowd has 1"),
+        ({"random_state": "seed"}, r"'random_state' parameter"),
+    ],
+)
+def test_simulate_crowd_rejects_bad_arguments(kwargs, match):
+    """Negative or fractional crowd sizes, one class, or more labels per item than
+    annotators: each said plainly (they raised numpy errors or were silently capped)."""
+    args = {"true_labels": np.arange(30) % 3, **kwargs}
+    with pytest.raises(InvalidInputError, match=match):
+        simulate_crowd(args.pop("true_labels"), **args)

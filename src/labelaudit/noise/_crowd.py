@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from labelaudit._typing import IntArray
+from labelaudit._validation import as_generator, as_labels, check_count
+from labelaudit.exceptions import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -55,16 +57,29 @@ def simulate_crowd(
     pairs (one per five classes) are swapped; ``random`` spammers click uniformly;
     ``one_class`` spammers click one class 80% of the time and at random otherwise.
     """
-    rng = np.random.default_rng(random_state)
-    truth = np.asarray(true_labels, dtype=np.int64)
+    truth = as_labels(true_labels)
     k = int(truth.max()) + 1
-    kinds = (
-        ["good"] * n_good
-        + ["confuser"] * n_confusers
-        + ["random"] * n_random
-        + ["one_class"] * n_one_class
-    )
+    if k < 2:
+        raise InvalidInputError(
+            f"true_labels must hold at least 2 classes (labels 0 and 1 or more). Got only {k}."
+        )
+    sizes = {
+        kind: check_count(f"n_{name}", value)
+        for kind, name, value in [
+            ("good", "good", n_good),
+            ("confuser", "confusers", n_confusers),
+            ("random", "random", n_random),
+            ("one_class", "one_class", n_one_class),
+        ]
+    }
+    kinds = [kind for kind, size in sizes.items() for _ in range(size)]
     m = len(kinds)
+    if not 1 <= check_count("labels_per_item", labels_per_item, minimum=1) <= m:
+        raise InvalidInputError(
+            f"labels_per_item={labels_per_item} needs at least that many annotators; the "
+            f"crowd has {m}. Add annotators (n_good, ...) or lower labels_per_item."
+        )
+    rng = as_generator(random_state)
     accuracy = np.where(np.array(kinds) == "good", rng.uniform(0.55, 0.95, m), 0.9)
     labels = np.full((truth.size, m), -1, dtype=np.int64)
     chosen = np.argsort(rng.random((truth.size, m)), axis=1)[:, :labels_per_item]

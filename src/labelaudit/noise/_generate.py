@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._typing import FloatArray, IntArray
-from labelaudit._validation import as_labels, check_fraction
+from labelaudit._validation import as_generator, as_labels, check_fraction
 from labelaudit.exceptions import InvalidInputError
 
 #: Tries before giving up on drawing a valid noise matrix.
@@ -139,7 +139,7 @@ def generate_noise_matrix(
         )
     frac_zero = check_fraction("frac_zero_noise_rates", frac_zero_noise_rates, low_open=False)
     py = _check_prior(prior, k)
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     for attempt in range(MAX_TRIES):
         # Start from the most varied matrices (flat Dirichlet); if those keep failing the
         # validity condition, draw progressively more even ones, which satisfy it.
@@ -201,8 +201,8 @@ def make_noisy_labels(
     """
     m = _check_noise_matrix(noise_matrix)
     k = m.shape[0]
-    labels = as_labels(true_labels, n_classes=k)
-    rng = np.random.default_rng(random_state)
+    labels = as_labels(true_labels, n_classes=k, columns="noise_matrix is K x K for K classes")
+    rng = as_generator(random_state)
     noisy = labels.copy()
     per_class = np.bincount(labels, minlength=k)
     flips = np.floor(m * per_class + SUM_TOLERANCE).astype(np.int64)

@@ -111,6 +111,17 @@ def test_too_little_data_to_cross_validate_fits_everything():
     assert not clf.label_issues_.any()
 
 
+def test_every_class_smaller_than_the_folds_fits_everything():
+    """Six examples of three classes, five stratified folds: scikit-learn's splitter
+    refuses (no class has five members), so nothing is searched, as for a tiny class."""
+    X = np.arange(6.0).reshape(-1, 1)
+    y = np.array([0, 0, 1, 1, 2, 2])
+    with pytest.warns(LabelauditWarning, match="Too few examples per class"):
+        clf = CleanClassifier().fit(X, y)
+    assert not clf.label_issues_.any()
+    assert clf.predict(X).shape == (6,)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [({"handling": "delete"}, "'handling' parameter"), ({"threshold": 0}, "'threshold'")],

@@ -166,8 +166,11 @@ class CleanClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _detect(self, X: Any, y: Any, codes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """p_mislabeled of every training example (zeros when y is too small to split)."""
         counts = np.bincount(codes)
-        n_splits = self.cv if isinstance(self.cv, int) else self.cv.get_n_splits()
-        if counts.size < 2 or counts.min() < 2 or codes.size < n_splits:
+        stratified = isinstance(self.cv, int)
+        n_splits = self.cv if stratified else self.cv.get_n_splits()
+        # stratified folds also need one class with at least as many examples as folds
+        too_few = stratified and counts.max() < n_splits
+        if counts.size < 2 or counts.min() < 2 or codes.size < n_splits or too_few:
             warnings.warn(
                 "Too few examples per class to cross-validate; no label issues are searched "
                 "and the estimator is fitted on all the data.",

@@ -45,6 +45,8 @@ def test_read_table_errors(frame, tmp_path):
         la.io.read_table(frame, label_column="target")
     with pytest.raises(InvalidInputError, match=r"must be \.csv or \.parquet"):
         la.io.read_table(tmp_path / "t.xlsx", label_column="label")
+    with pytest.raises(InvalidInputError, match=r"No such file: .*nope\.csv"):
+        la.io.read_table(tmp_path / "nope.csv", label_column="label")
     holes = frame.copy()
     holes.loc[3, "label"] = None
     with pytest.raises(InvalidInputError, match=r"missing values \(rows \[3\]"):

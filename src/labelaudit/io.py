@@ -72,6 +72,8 @@ def read_table(source: Any, *, label_column: str) -> tuple[Any, Any]:
                 f"Tables must be .csv or .parquet files. Got {str(path)!r}; convert it or "
                 "pass a pandas DataFrame."
             )
+        if not path.is_file():
+            raise InvalidInputError(f"No such file: {str(path)!r}.")
         frame = readers[path.suffix.lower()](path)
     if label_column not in frame.columns:
         raise InvalidInputError(

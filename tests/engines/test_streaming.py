@@ -236,6 +236,13 @@ def test_bad_chunks_are_explained(tmp_path):
 
     with bad("same dtype"):
         la.find_label_issues(None, iter_chunks(mixed))
+
+    def narrower():
+        yield labels[:50], probs[:50]
+        yield labels[50:] % 2, probs[50:, :2] / probs[50:, :2].sum(axis=1, keepdims=True)
+
+    with bad("same number of columns, one per class. Got 2, 3; give every chunk a column"):
+        la.find_label_issues(None, iter_chunks(narrower))
     with bad("new iterable"):
         iter_chunks(iter([(labels, probs)]))
     listed = iter_chunks([(labels[:30], probs[:30]), (labels[30:], probs[30:])])

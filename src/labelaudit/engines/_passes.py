@@ -431,9 +431,14 @@ _MERGE_AT_LEAST = 1 << 16
 
 def mixed_blocks_message(name: str, values: set[Any]) -> str:
     """The error for blocks that disagree on their number of columns or their dtype."""
-    what = "number of columns" if name == "k" else "dtype"
     found = sorted(str(v) for v in values)
+    if name == "k":
+        return (
+            f"Every chunk of pred_probs must have the same number of columns, one per class. "
+            f"Got {', '.join(found)}; give every chunk a column for every class (0 where a "
+            "class is impossible)."
+        )
     return (
-        f"Every chunk of pred_probs must have the same {what}. Got {', '.join(found)}; "
+        f"Every chunk of pred_probs must have the same dtype. Got {', '.join(found)}; "
         "convert the chunks to one (for example pred_probs.astype(numpy.float32))."
     )

@@ -25,7 +25,8 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 # The kernels are compiled into numba's cache first, one dtype per core, so that the test
-# workers load them instead of each compiling its own (tests/warm_kernels.py).
+# workers load them instead of each compiling its own; the compiling processes also check
+# the kernels as just compiled against cleanlab and NumPy (tests/warm_kernels.py).
 unit: $(STAMP)
 	$(PY) tests/warm_kernels.py float32 & a=$$!; $(PY) tests/warm_kernels.py float64 & b=$$!; \
 		wait $$a && wait $$b

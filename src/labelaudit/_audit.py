@@ -140,32 +140,57 @@ def _kinds(
     return np.where(flagged, kinds, KINDS.index("none")).astype(np.int64)
 
 
-def _reason(ctx: _Context, row: int) -> str:
-    """One sentence saying why example ``row`` is flagged."""
-    names, labels = ctx.names, ctx.labels
-    given, alt = int(labels[row]), int(ctx.summary.alternative[row])
-    p_given, p_alt = ctx.scores[row], ctx.summary.model_alternative[row]
-    thr = ctx.thresholds[given]
-    where = "below" if p_given < thr else "at or above"
-    head = (
-        f"model gives {names[alt]} {p_alt:.2f}; the label {names[given]} gets {p_given:.2f}, "
-        f"{where} {names[given]}'s threshold {thr:.2f}"
-    )
-    kind = KINDS[ctx.kinds[row]]
-    if kind == "ambiguous":
-        return f"{head}; no other class is clear (best {names[alt]}, " + (
-            f"{ctx.summary.p_alternative[row]:.0%} likely): ambiguous, review or remove"
+def _reasons(ctx: _Context, rows: IntArray) -> list[str]:
+    """One sentence per example of ``rows`` saying why it is flagged. What depends on
+    the classes only (names, threshold, pair rate, kind) is written once per class or
+    pair; at 1e6 x 100 with 1e5 flags one f-string per row took 0.7 s of a 2.2 s audit."""
+    names, summary = ctx.names, ctx.summary
+    given = ctx.labels[rows]
+    alt = summary.alternative[rows]
+    p_given = ctx.scores[rows]
+    below = p_given < ctx.thresholds[given]
+    threshold = [
+        f"{name}'s threshold {t:.2f}"
+        for name, t in zip(names, ctx.thresholds.tolist(), strict=True)
+    ]
+    tails: dict[tuple[int, int, int], str] = {}
+    ambiguous = KINDS.index("ambiguous")
+    out = []
+    for g, a, pg, pa, low, kind, p_alt in zip(
+        given.tolist(),
+        alt.tolist(),
+        p_given.tolist(),
+        summary.model_alternative[rows].tolist(),
+        below.tolist(),
+        ctx.kinds[rows].tolist(),
+        summary.p_alternative[rows].tolist(),
+        strict=True,
+    ):
+        head = (
+            f"model gives {names[a]} {pa:.2f}; the label {names[g]} gets {pg:.2f}, "
+            f"{'below' if low else 'at or above'} {threshold[g]}"
         )
-    rate = ctx.pairs.rate[alt, given]
-    return f"{head}; {names[alt]} labeled {names[given]}: {rate:.1%} of {names[alt]}: {kind} error"
+        if kind == ambiguous:
+            out.append(
+                f"{head}; no other class is clear (best {names[a]}, {p_alt:.0%} likely): "
+                "ambiguous, review or remove"
+            )
+            continue
+        tail = tails.get((a, g, kind))
+        if tail is None:
+            rate = ctx.pairs.rate[a, g]
+            tail = f"; {names[a]} labeled {names[g]}: {rate:.1%} of {names[a]}: {KINDS[kind]} error"
+            tails[(a, g, kind)] = tail
+        out.append(head + tail)
+    return out
 
 
 def _issues_frame(ctx: _Context) -> pd.DataFrame:
     pd = import_pandas()
     labels = ctx.labels
     reasons = np.full(labels.shape[0], "", dtype=object)
-    for row in np.flatnonzero(ctx.flagged):
-        reasons[row] = _reason(ctx, int(row))
+    flagged = np.flatnonzero(ctx.flagged)
+    reasons[flagged] = _reasons(ctx, flagged)
 
     def named(codes: IntArray) -> Any:
         return pd.Categorical.from_codes(codes, categories=ctx.names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -157,6 +158,20 @@ def test_a_wrong_label_with_no_clear_replacement_is_ambiguous():
     row = result.issues.loc[0]
     assert row["is_issue"] and row["kind"] == "ambiguous"
     assert "ambiguous" in row["reason"]
+
+
+def test_columns_in_another_order_than_the_labels_warn():
+    """A model whose classes_ are ordered differently from the label codes makes almost
+    every label look wrong: the audit says so and how to reorder, and stays silent on
+    the right order and on one heavily confused pair (a systematic confusion)."""
+    labels, probs, _ = confused_data(k=4, rate=0.6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", la.LabelauditWarning)
+        la.audit(labels, probs)  # class 0 mostly labeled 1: no warning
+    with pytest.warns(la.LabelauditWarning, match="columns may not be in the order") as caught:
+        shifted = la.audit(labels, probs[:, [3, 0, 1, 2]], class_names=list("abcd"))
+    assert "label a -> column b" in str(caught[0].message)  # label a's examples: column b
+    assert shifted.health < 0.2
 
 
 def test_default_class_names_are_the_indices():

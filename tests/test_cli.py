@@ -119,6 +119,19 @@ def test_numeric_options_out_of_range_exit_2(npy_inputs, option, value):
     assert not (d / "o").exists()
 
 
+def test_warnings_are_one_line(npy_inputs):
+    """labelaudit's warnings reach the terminal as one 'Warning:' line, not Python's
+    file:line form."""
+    d, _, probs, _ = npy_inputs
+    np.save(d / "shifted.npy", probs[:, [1, 2, 0]])
+    result = invoke(
+        "audit", "--labels", d / "labels.npy", "--pred-probs", d / "shifted.npy", "--out", d / "o"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Warning: pred_probs' columns may not be in the order" in result.output
+    assert "LabelauditWarning" not in result.output
+
+
 def test_audit_from_csv_and_parquet_with_string_labels(npy_inputs):
     d, labels, probs, _ = npy_inputs
     names = np.array(["ant", "bee", "cat"])[labels]

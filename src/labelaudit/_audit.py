@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from labelaudit._typing import BoolArray, Engine, FloatArray, IntArray, LabelsLi
 from labelaudit._validation import check_fraction
 from labelaudit.core import posterior as core_posterior
 from labelaudit.core.verdict import PairStats, pair_stats
-from labelaudit.exceptions import InvalidInputError
+from labelaudit.exceptions import InvalidInputError, LabelauditWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -125,6 +126,41 @@ class _Context:
     flagged: BoolArray
     suggested: IntArray
     kinds: IntArray
+
+
+#: Warn that pred_probs' columns may be in another order than the labels' classes when
+#: some relabeling of the columns puts at least this many times as many confidently
+#: counted examples on their label as the order given does.
+PERMUTED_FACTOR = 2.0
+
+
+def warn_if_columns_permuted(confident_joint: IntArray, names: list[str]) -> None:
+    """Warn when the confident joint (rows: given label, columns: the class pred_probs
+    is confident of) is concentrated on a permutation other than its diagonal: a model
+    whose ``classes_`` are ordered differently from the labels' codes makes almost every
+    label look wrong, and everything else computed from it is then meaningless."""
+    joint = np.asarray(confident_joint, dtype=np.float64)
+    total, agree = joint.sum(), np.trace(joint)
+    if agree * PERMUTED_FACTOR > total:  # no relabeling can do PERMUTED_FACTOR times better
+        return
+    from scipy.optimize import linear_sum_assignment
+
+    given, column = linear_sum_assignment(joint, maximize=True)
+    best = joint[given, column].sum()
+    if best < PERMUTED_FACTOR * agree:
+        return
+    moved = [(int(g), int(c)) for g, c in zip(given, column, strict=True) if g != c]
+    shown = ", ".join(f"label {names[g]} -> column {names[c]}" for g, c in moved[:5])
+    more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
+    warnings.warn(
+        f"pred_probs' columns may not be in the order of the labels' classes: {agree / total:.0%} "
+        f"of the confidently predicted examples agree with their label, {best / total:.0%} would "
+        f"if the columns were reordered ({shown}{more}). Check that column k of pred_probs is "
+        "the probability of label k (for example the model's classes_ against the label "
+        "encoding); otherwise the flags mostly reflect the mismatch.",
+        LabelauditWarning,
+        stacklevel=3,
+    )
 
 
 def _kinds(
@@ -351,6 +387,7 @@ def audit(
     prep = prepared(labels, pred_probs, n_classes, "joint", engine, frozenset({"sample"}))
     names = check_class_names(class_names, prep.n_classes)
     noise = noise_of(prep)
+    warn_if_columns_permuted(noise.confident_joint, names)
     power, summary = prep.posterior_summary()
     pairs = pair_stats(summary.expected_joint, rate, background, level)
     flagged = summary.p_mislabeled >= cut

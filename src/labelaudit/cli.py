@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -24,7 +25,7 @@ from labelaudit._cli_io import (
     parse_class_names,
     write_outputs,
 )
-from labelaudit.exceptions import LabelauditError
+from labelaudit.exceptions import LabelauditError, LabelauditWarning
 
 app = typer.Typer(
     help="Find mislabeled examples and explain the label noise.",
@@ -42,13 +43,35 @@ class UsageError(LabelauditError):
     """Bad command-line input (exit code 2)."""
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """labelaudit's warnings as one "Warning:" line on stderr, without Python's source
+    location (they are about the data, not the code); others as Python shows them."""
+    if issubclass(category, LabelauditWarning):
+        err_console.print(f"[bold yellow]Warning:[/] {message}", highlight=False, soft_wrap=True)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def one_line_errors(func: F) -> F:
-    """Turn expected failures into one line on stderr and exit code 2."""
+    """Turn expected failures into one line on stderr and exit code 2; show labelaudit's
+    warnings as one line each."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except (LabelauditError, ValueError, OSError, KeyError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)

@@ -174,6 +174,15 @@ def test_columns_in_another_order_than_the_labels_warn():
     assert shifted.health < 0.2
 
 
+def test_a_model_that_knows_nothing_warns():
+    """Uniform pred_probs: every label is 2/3 likely wrong under the model, which says
+    more about the model than the labels; the audit says so."""
+    labels = np.arange(300) % 3
+    with pytest.warns(la.LabelauditWarning, match="estimates that 67% of the labels are wrong"):
+        result = la.audit(labels, np.full((300, 3), 1 / 3))
+    assert result.health == pytest.approx(1 / 3)
+
+
 def test_default_class_names_are_the_indices():
     labels, probs, _ = confused_data(seed=2, n_per_class=50)
     audit = la.audit(labels, probs)

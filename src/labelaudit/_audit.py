@@ -134,21 +134,22 @@ class _Context:
 PERMUTED_FACTOR = 2.0
 
 
-def warn_if_columns_permuted(confident_joint: IntArray, names: list[str]) -> None:
+def warn_if_columns_permuted(confident_joint: IntArray, names: list[str]) -> bool:
     """Warn when the confident joint (rows: given label, columns: the class pred_probs
     is confident of) is concentrated on a permutation other than its diagonal: a model
     whose ``classes_`` are ordered differently from the labels' codes makes almost every
-    label look wrong, and everything else computed from it is then meaningless."""
+    label look wrong, and everything else computed from it is then meaningless. Returns
+    whether it warned."""
     joint = np.asarray(confident_joint, dtype=np.float64)
     total, agree = joint.sum(), np.trace(joint)
     if agree * PERMUTED_FACTOR > total:  # no relabeling can do PERMUTED_FACTOR times better
-        return
+        return False
     from scipy.optimize import linear_sum_assignment
 
     given, column = linear_sum_assignment(joint, maximize=True)
     best = joint[given, column].sum()
     if best < PERMUTED_FACTOR * agree:
-        return
+        return False
     moved = [(int(g), int(c)) for g, c in zip(given, column, strict=True) if g != c]
     shown = ", ".join(f"label {names[g]} -> column {names[c]}" for g, c in moved[:5])
     more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
@@ -161,6 +162,12 @@ def warn_if_columns_permuted(confident_joint: IntArray, names: list[str]) -> Non
         LabelauditWarning,
         stacklevel=3,
     )
+    return True
+
+
+#: Below this health (estimated share of right labels) the audit warns that its flags
+#: more likely reflect the model than the labels.
+LOW_HEALTH = 0.5
 
 
 def _kinds(
@@ -387,8 +394,19 @@ def audit(
     prep = prepared(labels, pred_probs, n_classes, "joint", engine, frozenset({"sample"}))
     names = check_class_names(class_names, prep.n_classes)
     noise = noise_of(prep)
-    warn_if_columns_permuted(noise.confident_joint, names)
+    permuted = warn_if_columns_permuted(noise.confident_joint, names)
     power, summary = prep.posterior_summary()
+    health = float(1.0 - summary.p_mislabeled.mean())
+    if health < LOW_HEALTH and not permuted:
+        warnings.warn(
+            f"The audit estimates that {1 - health:.0%} of the labels are wrong. Labels that "
+            "noisy are rare; more often pred_probs are not out-of-sample predictions of a "
+            "model that learned the task (a weak or untrained model, or probabilities that "
+            "ignore the input). Check the model's accuracy on held-out data before acting "
+            "on the flags.",
+            LabelauditWarning,
+            stacklevel=2,
+        )
     pairs = pair_stats(summary.expected_joint, rate, background, level)
     flagged = summary.p_mislabeled >= cut
     labs = prep.labels
@@ -407,7 +425,7 @@ def audit(
         issues=_issues_frame(ctx),
         class_pairs=_pairs_frame(ctx),
         classes=_classes_frame(ctx),
-        health=float(1.0 - summary.p_mislabeled.mean()),
+        health=health,
         noise=noise,
         background_rate=pairs.background,
         power=power,

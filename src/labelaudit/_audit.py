@@ -274,15 +274,18 @@ def _actions(ctx: _Context, true: IntArray, given: IntArray, n_flagged: IntArray
     return actions
 
 
+#: The verdicts of a class pair, in the order the pairs table lists them.
+VERDICTS = ["systematic", "individual", "clean"]
+
+
 def _pairs_frame(ctx: _Context) -> pd.DataFrame:
     pd = import_pandas()
     k, pairs = len(ctx.names), ctx.pairs
     true, given = np.nonzero(~np.eye(k, dtype=bool))
     n_flagged = np.zeros((k, k), dtype=np.int64)
     np.add.at(n_flagged, (ctx.suggested[ctx.flagged], ctx.labels[ctx.flagged]), 1)
-    verdict = np.where(
-        pairs.systematic, "systematic", np.where(pairs.clean, "clean", "individual")
-    )[true, given]
+    # codes into VERDICTS (a categorical from 1e6 strings took 0.7 s at K = 1000)
+    verdict = np.where(pairs.systematic, 0, np.where(pairs.clean, 2, 1))[true, given]
     frame = pd.DataFrame(
         {
             "true_label": pd.Categorical.from_codes(true, categories=ctx.names),
@@ -293,7 +296,7 @@ def _pairs_frame(ctx: _Context) -> pd.DataFrame:
             "rate_low": pairs.rate_low[true, given],
             "rate_high": pairs.rate_high[true, given],
             "p_value": pairs.p_value[true, given],
-            "verdict": pd.Categorical(verdict, categories=["systematic", "individual", "clean"]),
+            "verdict": pd.Categorical.from_codes(verdict, categories=VERDICTS),
             "action": _actions(ctx, true, given, n_flagged),
         }
     )

@@ -186,7 +186,8 @@ def _kinds(
 def _reasons(ctx: _Context, rows: IntArray) -> list[str]:
     """One sentence per example of ``rows`` saying why it is flagged. What depends on
     the classes only (names, threshold, pair rate, kind) is written once per class or
-    pair; at 1e6 x 100 with 1e5 flags one f-string per row took 0.7 s of a 2.2 s audit."""
+    pair (at 1e6 x 100 with 1e5 flags the issues table took 0.6 s with every part
+    formatted per row, 0.4 s this way)."""
     names, summary = ctx.names, ctx.summary
     given = ctx.labels[rows]
     alt = summary.alternative[rows]

@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose
 import labelaudit as la
 from labelaudit.core import posterior as cp
 from labelaudit.exceptions import InvalidInputError
+from labelaudit.report import render
 
 NAMES = ["apple", "banana", "cherry"]
 
@@ -172,6 +173,10 @@ def test_columns_in_another_order_than_the_labels_warn():
         shifted = la.audit(labels, probs[:, [3, 0, 1, 2]], class_names=list("abcd"))
     assert "label a -> column b" in str(caught[0].message)  # label a's examples: column b
     assert shifted.health < 0.2
+    assert shifted.warnings == (str(caught[0].message),)  # one warning: the order explains
+    html = render(shifted)
+    assert 'id="warnings"' in html and "columns may not be in the order" in html
+    assert 'id="warnings"' not in render(la.audit(labels, probs))
 
 
 def test_a_model_that_knows_nothing_warns():
@@ -181,6 +186,7 @@ def test_a_model_that_knows_nothing_warns():
     with pytest.warns(la.LabelauditWarning, match="estimates that 67% of the labels are wrong"):
         result = la.audit(labels, np.full((300, 3), 1 / 3))
     assert result.health == pytest.approx(1 / 3)
+    assert len(result.warnings) == 1 and "67% of the labels are wrong" in result.warnings[0]
 
 
 def test_default_class_names_are_the_indices():

@@ -130,6 +130,8 @@ def test_warnings_are_one_line(npy_inputs):
     assert result.exit_code == 0, result.output
     assert "Warning: pred_probs' columns may not be in the order" in result.output
     assert "LabelauditWarning" not in result.output
+    summary = json.loads((d / "o" / "summary.json").read_text())
+    assert summary["warnings"][0].startswith("pred_probs' columns may not be in the order")
 
 
 def test_audit_from_csv_and_parquet_with_string_labels(npy_inputs):

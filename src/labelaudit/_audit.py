@@ -55,6 +55,10 @@ class Audit:
         The fitted sharpness of the posterior (see :func:`mislabeled_probability`).
     threshold : float
         The ``p_mislabeled`` at or above which an example is flagged.
+    warnings : tuple of str
+        What the audit also issued as :class:`LabelauditWarning`: pred_probs' columns that
+        look reordered, or a health so low that the flags more likely reflect the model.
+        The report shows them first.
     """
 
     issues: pd.DataFrame
@@ -65,6 +69,7 @@ class Audit:
     background_rate: float
     power: float
     threshold: float
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_issues(self) -> int:
@@ -134,40 +139,48 @@ class _Context:
 PERMUTED_FACTOR = 2.0
 
 
-def warn_if_columns_permuted(confident_joint: IntArray, names: list[str]) -> bool:
-    """Warn when the confident joint (rows: given label, columns: the class pred_probs
-    is confident of) is concentrated on a permutation other than its diagonal: a model
-    whose ``classes_`` are ordered differently from the labels' codes makes almost every
-    label look wrong, and everything else computed from it is then meaningless. Returns
-    whether it warned."""
+def permuted_columns(confident_joint: IntArray, names: list[str]) -> str | None:
+    """A warning if the confident joint (rows: given label, columns: the class pred_probs
+    is confident of) is concentrated on a permutation other than its diagonal, else None:
+    a model whose ``classes_`` are ordered differently from the labels' codes makes almost
+    every label look wrong, and everything computed from it is then meaningless."""
     joint = np.asarray(confident_joint, dtype=np.float64)
     total, agree = joint.sum(), np.trace(joint)
     if agree * PERMUTED_FACTOR > total:  # no relabeling can do PERMUTED_FACTOR times better
-        return False
+        return None
     from scipy.optimize import linear_sum_assignment
 
     given, column = linear_sum_assignment(joint, maximize=True)
     best = joint[given, column].sum()
     if best < PERMUTED_FACTOR * agree:
-        return False
+        return None
     moved = [(int(g), int(c)) for g, c in zip(given, column, strict=True) if g != c]
     shown = ", ".join(f"label {names[g]} -> column {names[c]}" for g, c in moved[:5])
     more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
-    warnings.warn(
+    return (
         f"pred_probs' columns may not be in the order of the labels' classes: {agree / total:.0%} "
         f"of the confidently predicted examples agree with their label, {best / total:.0%} would "
         f"if the columns were reordered ({shown}{more}). Check that column k of pred_probs is "
         "the probability of label k (for example the model's classes_ against the label "
-        "encoding); otherwise the flags mostly reflect the mismatch.",
-        LabelauditWarning,
-        stacklevel=3,
+        "encoding); otherwise the flags mostly reflect the mismatch."
     )
-    return True
 
 
 #: Below this health (estimated share of right labels) the audit warns that its flags
 #: more likely reflect the model than the labels.
 LOW_HEALTH = 0.5
+
+
+def low_health(health: float) -> str | None:
+    """A warning if the health is below :data:`LOW_HEALTH`, else None."""
+    if health >= LOW_HEALTH:
+        return None
+    return (
+        f"The audit estimates that {1 - health:.0%} of the labels are wrong. Labels that "
+        "noisy are rare; more often pred_probs are not out-of-sample predictions of a model "
+        "that learned the task (a weak or untrained model, or probabilities that ignore the "
+        "input). Check the model's accuracy on held-out data before acting on the flags."
+    )
 
 
 def _kinds(
@@ -398,19 +411,13 @@ def audit(
     prep = prepared(labels, pred_probs, n_classes, "joint", engine, frozenset({"sample"}))
     names = check_class_names(class_names, prep.n_classes)
     noise = noise_of(prep)
-    permuted = warn_if_columns_permuted(noise.confident_joint, names)
     power, summary = prep.posterior_summary()
     health = float(1.0 - summary.p_mislabeled.mean())
-    if health < LOW_HEALTH and not permuted:
-        warnings.warn(
-            f"The audit estimates that {1 - health:.0%} of the labels are wrong. Labels that "
-            "noisy are rare; more often pred_probs are not out-of-sample predictions of a "
-            "model that learned the task (a weak or untrained model, or probabilities that "
-            "ignore the input). Check the model's accuracy on held-out data before acting "
-            "on the flags.",
-            LabelauditWarning,
-            stacklevel=2,
-        )
+    # reordered columns also explain a low health: one warning is enough
+    note = permuted_columns(noise.confident_joint, names) or low_health(health)
+    notes = () if note is None else (note,)
+    for message in notes:
+        warnings.warn(message, LabelauditWarning, stacklevel=2)
     pairs = pair_stats(summary.expected_joint, rate, background, level)
     flagged = summary.p_mislabeled >= cut
     labs = prep.labels
@@ -434,4 +441,5 @@ def audit(
         background_rate=pairs.background,
         power=power,
         threshold=cut,
+        warnings=notes,
     )

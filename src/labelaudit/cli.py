@@ -259,6 +259,7 @@ def summary_dict(result: Any, metadata: dict[str, Any]) -> dict[str, Any]:
         "expected_errors": result.expected_errors,
         "n_issues": result.n_issues,
         "background_rate": result.background_rate,
+        "warnings": list(result.warnings),
         "systematic_pairs": [
             {
                 "true_label": str(r.true_label),

@@ -121,6 +121,7 @@ def render(
             version=__version__,
             n_examples=len(issues),
             n_classes=len(audit.classes),
+            warnings=list(audit.warnings),
             health=audit.health,
             expected_errors=audit.expected_errors,
             n_issues=audit.n_issues,

@@ -101,6 +101,9 @@ def test_bad_options_of_find_label_issues(data, kwargs, match):
             {"method": "confidence_weighted_entropy", "adjust_pred_probs": True},
             r"adjust_pred_probs=True is not available",
         ),
+        # a string is truthy: "no" would have meant True
+        (la.confident_joint, {"calibrate": "no"}, r"'calibrate' parameter must be True or"),
+        (la.label_quality_scores, {"adjust_pred_probs": 0}, r"'adjust_pred_probs' parameter"),
     ],
 )
 def test_bad_options_elsewhere(data, func, kwargs, match):

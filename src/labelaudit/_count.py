@@ -7,7 +7,7 @@ import numpy as np
 from labelaudit._inputs import prepare_input
 from labelaudit._results import NoiseEstimate
 from labelaudit._typing import CountMethod, Engine, FloatArray, IntArray, LabelsLike, ProbsLike
-from labelaudit._validation import check_option
+from labelaudit._validation import check_flag, check_option
 from labelaudit.core import joint as core_joint
 from labelaudit.core.joint import TINY
 from labelaudit.core.latent import estimate_latent
@@ -129,6 +129,7 @@ def confident_joint(
     array([[2, 1],
            [0, 3]])
     """
+    calibrate = check_flag("calibrate", calibrate)
     prep = prepared(labels, pred_probs, n_classes, "joint", engine)
     raw = joint_of(prep).joint
     return core_joint.calibrate(raw, prep.counts) if calibrate else raw

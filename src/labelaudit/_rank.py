@@ -8,7 +8,7 @@ import numpy as np
 
 from labelaudit._inputs import ENGINES, in_memory, kind_of, prepare_input
 from labelaudit._typing import Engine, FloatArray, IntArray, LabelsLike, ScoreMethod
-from labelaudit._validation import check_inputs, check_option
+from labelaudit._validation import check_flag, check_inputs, check_option
 from labelaudit.core.scores import SCORERS, adjusted_score
 from labelaudit.engines._inmemory import checked_scores, prepare
 from labelaudit.engines._streaming import StreamPrepared
@@ -87,6 +87,7 @@ def label_quality_scores(
     array([0.9, 0.2, 0.7])
     """
     method = check_option("method", method, SCORERS)
+    adjust_pred_probs = check_flag("adjust_pred_probs", adjust_pred_probs)
     if adjust_pred_probs and method == "confidence_weighted_entropy":
         raise InvalidInputError(
             "adjust_pred_probs=True is not available with method='confidence_weighted_entropy'. "

@@ -38,6 +38,14 @@ def check_option(name: str, value: T, allowed: Collection[Any]) -> T:
     )
 
 
+def check_flag(name: str, value: Any) -> bool:
+    """Raise unless ``value`` is a bool (a NumPy bool too): a string such as "no" is
+    truthy, and would silently mean True."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise InvalidInputError(f"The '{name}' parameter must be True or False. Got {value!r} instead.")
+
+
 def check_n_classes(n_classes: Any, n_columns: int) -> int:
     """Return the number of classes: ``n_classes`` if given, else the columns of pred_probs."""
     if n_classes is None:

@@ -291,11 +291,33 @@ def test_annotators_command(crowd_files, name, tmp_path):
     assert "--force" in one_error_line(invoke("annotators", d / name, "--out", out))
 
 
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_annotators_command_takes_string_labels(crowd_files, layout, tmp_path):
+    """Labels given as names (as crowd tools export them) are encoded in sorted order
+    and the names used throughout; the results equal those of the codes."""
+    d, crowd = crowd_files
+    names = np.array(["ant", "bee", "cat", "dog", "eel"], dtype=object)
+    wide = pd.DataFrame(np.where(crowd.labels >= 0, names[crowd.labels], None))
+    if layout == "wide":
+        wide.to_csv(tmp_path / "named.csv", index=False)
+    else:
+        long = wide.stack().rename("label").rename_axis(["item", "annotator"]).reset_index()
+        long.to_csv(tmp_path / "named.csv", index=False)
+    named = invoke("annotators", tmp_path / "named.csv", "--out", tmp_path / "n")
+    coded = invoke("annotators", d / "wide.npy", "--out", tmp_path / "c")
+    assert named.exit_code == 0 and coded.exit_code == 0, named.output + coded.output
+    by_name = pd.read_csv(tmp_path / "n" / "consensus.csv")
+    by_code = pd.read_csv(tmp_path / "c" / "consensus.csv")
+    assert set(by_name["label"]) <= set(names)
+    assert (by_name["label"].to_numpy() == names[by_code["label"].to_numpy()]).all()
+    assert np.allclose(by_name["p_correct"], by_code["p_correct"])
+
+
 def test_annotators_command_errors(crowd_files, tmp_path):
     d, _ = crowd_files
     bad = pd.DataFrame({"who": ["x", "y"], "what": [1, 2]})
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    assert "needs one numeric column per annotator" in one_error_line(
+    assert "same kind of label in every annotator column" in one_error_line(
         invoke("annotators", tmp_path / "bad.csv", "--out", tmp_path / "o")
     )
     assert "--method must be" in one_error_line(

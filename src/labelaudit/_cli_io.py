@@ -121,21 +121,49 @@ def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:
     return probs
 
 
-def load_annotations(path: Path) -> Any:
-    """A wide array (.npy) or a wide or long table (.csv / .parquet) of annotations."""
+def load_annotations(path: Path) -> tuple[Any, list[str] | None]:
+    """A wide array (.npy) or a wide or long table (.csv / .parquet) of annotations, and,
+    when the labels are strings (a long table's label column, or every annotator column
+    of a wide table), the class names (sorted) after encoding them as codes."""
     if path.suffix.lower() == ".npy":
-        return _read_npy(path)
+        return _read_npy(path), None
     frame = _read_frame(path)
     if {"item", "annotator", "label"} <= set(frame.columns):
-        return frame
+        if pd_is_numeric(frame["label"]):
+            return frame, None
+        codes, names = _encode(frame[["label"]])
+        return frame.assign(label=codes[:, 0]), names
     numeric = frame.select_dtypes("number")
-    if numeric.shape[1] != frame.shape[1]:
+    if numeric.shape[1] == frame.shape[1]:
+        return frame, None
+    if numeric.shape[1] and frame.notna().to_numpy()[:, frame.columns.isin(numeric.columns)].any():
         bad = [c for c in frame.columns if c not in numeric.columns]
         raise InvalidInputError(
-            f"{path}: a wide table needs one numeric column per annotator (class labels, empty "
-            f"where missing); not {bad}. A long table needs columns item, annotator, label."
+            f"{path}: a wide table needs the same kind of label in every annotator column "
+            f"(all numbers, or all names); columns {bad} hold text and the others numbers. "
+            "A long table needs columns item, annotator, label."
         )
-    return frame
+    codes, names = _encode(frame)
+    pd = import_pandas()
+    return pd.DataFrame(codes, index=frame.index, columns=frame.columns), names
+
+
+def pd_is_numeric(column: Any) -> bool:
+    """Whether a pandas column holds numbers (missing values allowed)."""
+    from pandas.api.types import is_numeric_dtype
+
+    return bool(is_numeric_dtype(column))
+
+
+def _encode(frame: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
+    """String labels as float codes into their sorted names (NaN where missing)."""
+    values = frame.to_numpy(dtype=object)
+    present = frame.notna().to_numpy()
+    names = sorted({str(v) for v in values[present]})
+    index = {name: code for code, name in enumerate(names)}
+    codes = np.full(values.shape, np.nan)
+    codes[present] = [index[str(v)] for v in values[present]]
+    return codes, names
 
 
 def parse_class_names(value: str | None, k: int | None) -> list[str] | None:

@@ -299,8 +299,8 @@ def annotators(
 
     check_out_dir(out, force, ANNOTATOR_OUTPUTS)
     probs = None if pred_probs is None else load_pred_probs(pred_probs)
-    table = load_annotations(annotations)
-    names = parse_class_names(class_names, None)
+    table, encoded = load_annotations(annotations)
+    names = parse_class_names(class_names, None if encoded is None else len(encoded)) or encoded
     if method not in ("auto", "majority", "dawid_skene", "model"):
         raise UsageError(f"--method must be auto, majority, dawid_skene or model. Got {method!r}.")
     result = analyze_annotators(
@@ -327,7 +327,10 @@ def annotators(
         )
     out.mkdir(parents=True, exist_ok=True)
     (out / "annotators.html").write_text(html, encoding="utf-8")
-    result.consensus.rename_axis("item").to_csv(out / "consensus.csv")
+    consensus = result.consensus.rename_axis("item")
+    if names is not None:  # the class names, as the input or --class-names gave them
+        consensus = consensus.assign(label=np.asarray(names, dtype=object)[consensus["label"]])
+    consensus.to_csv(out / "consensus.csv")
     people.to_csv(out / "annotators.csv")
     summary = {
         "method": result.method,

@@ -66,6 +66,25 @@ def test_read_embeddings(tmp_path):
         la.io.read_embeddings(tmp_path / "bad.npy")
 
 
+def test_short_texts_are_text_and_repeated_phrases_categories():
+    """Titles of a few words are free text (one-hot encoding of 20 categories reduced
+    them to noise: a 3-class set of 5-word texts got 35% label health); a category of
+    several words, which repeats, is not."""
+    rng = np.random.default_rng(0)
+    words = {"sport": ["ball", "goal", "team"], "tech": ["code", "chip", "data"]}
+    frame = pd.DataFrame(
+        {
+            "title": [
+                " ".join(rng.choice(words["sport" if i % 2 else "tech"], 4)) for i in range(200)
+            ],
+            "city": rng.choice(["new york city", "san jose costa", "la paz bolivia"], 200),
+        }
+    )
+    assert frame["title"].str.len().mean() < la.io.TEXT_MIN_CHARS
+    assert la.io.text_column(frame) == "title"
+    assert la.io.text_column(frame[["city"]]) is None
+
+
 def test_default_model_per_kind_of_data(frame):
     X, y = la.io.read_table(frame, label_column="label")
     assert la.io.text_column(X) == "review"

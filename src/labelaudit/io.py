@@ -40,8 +40,12 @@ __all__ = [
     "text_column",
 ]
 
-#: A string column is free text when its values average at least this many characters.
+#: A string column is free text when its values average at least this many characters,
 TEXT_MIN_CHARS = 30
+#: or at least this many words with at least this share of distinct values (short texts,
+#: such as titles, that a one-hot encoding of 20 categories would reduce to noise).
+TEXT_MIN_WORDS = 3
+TEXT_MIN_DISTINCT = 0.5
 
 
 def read_table(source: Any, *, label_column: str) -> tuple[Any, Any]:
@@ -107,14 +111,26 @@ def read_embeddings(path: str | Path) -> np.ndarray[Any, Any]:
 
 
 def text_column(X: Any) -> str | None:
-    """The string column with the longest values if they average >= TEXT_MIN_CHARS."""
-    best, best_len = None, float(TEXT_MIN_CHARS)
+    """The free-text column with the longest values, or None. A string column is free
+    text if its values average at least :data:`TEXT_MIN_CHARS` characters, or at least
+    :data:`TEXT_MIN_WORDS` words with at least :data:`TEXT_MIN_DISTINCT` of them
+    distinct (a category, even of several words, repeats)."""
+    best, best_len = None, -1.0
     for name in X.columns:
         col = X[name]
-        if col.dtype == object or str(col.dtype) in ("string", "str"):
-            mean_len = col.dropna().astype(str).str.len().mean()
-            if mean_len >= best_len:
-                best, best_len = name, float(mean_len)
+        if not (col.dtype == object or str(col.dtype) in ("string", "str")):
+            continue
+        values = col.dropna().astype(str)
+        if values.empty:
+            continue
+        mean_len = float(values.str.len().mean())
+        words = float(values.str.split().str.len().mean())
+        distinct = values.nunique() / len(values)
+        is_text = mean_len >= TEXT_MIN_CHARS or (
+            words >= TEXT_MIN_WORDS and distinct >= TEXT_MIN_DISTINCT
+        )
+        if is_text and mean_len > best_len:
+            best, best_len = name, mean_len
     return best
 
 

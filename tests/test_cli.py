@@ -134,6 +134,30 @@ def test_warnings_are_one_line(npy_inputs):
     assert summary["warnings"][0].startswith("pred_probs' columns may not be in the order")
 
 
+def test_headerless_csv_files_keep_their_first_row(npy_inputs):
+    """numpy.savetxt writes no header: pandas took the first example for one, and the
+    audit of two such files silently ran on N - 1 rows, every index shifted by one. A
+    first line of numbers (probabilities in [0, 1], or one label) is now data; a header
+    of class indices 0, 1, ..., K-1 is still a header."""
+    d, labels, probs, _ = npy_inputs
+    np.savetxt(d / "labels.csv", labels, fmt="%d")
+    np.savetxt(d / "probs.csv", probs, delimiter=",")
+    np.savetxt(d / "named.csv", probs, delimiter=",", header="0,1,2", comments="")
+    runs = {
+        "bare": ("--labels", d / "labels.csv", "--pred-probs", d / "probs.csv"),
+        "header": ("--labels", d / "labels.npy", "--pred-probs", d / "named.csv"),
+        "npy": ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"),
+    }
+    tables = {}
+    for name, args in runs.items():
+        result = invoke("audit", *args, "--out", d / name)
+        assert result.exit_code == 0, result.output
+        tables[name] = pd.read_csv(d / name / "issues.csv")
+    assert len(tables["bare"]) == len(labels)
+    pd.testing.assert_frame_equal(tables["bare"], tables["npy"], check_exact=False)
+    pd.testing.assert_frame_equal(tables["header"], tables["npy"], check_exact=False)
+
+
 def test_audit_from_csv_and_parquet_with_string_labels(npy_inputs):
     d, labels, probs, _ = npy_inputs
     names = np.array(["ant", "bee", "cat"])[labels]

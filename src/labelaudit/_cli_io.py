@@ -3,7 +3,9 @@ the report and tables. Errors are InvalidInputError with one clear line."""
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,13 +35,46 @@ def check_out_dir(
         )
 
 
-def _read_frame(path: Path) -> Any:
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_line(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [cell.strip() for cell in next(csv.reader(handle), [])]
+
+
+def _starts_with_labels(path: Path) -> bool:
+    """Whether a CSV of labels starts with data, not a header: its first cell is a number
+    (numpy.savetxt writes no header)."""
+    cells = _first_line(path)
+    return len(cells) == 1 and _is_number(cells[0])
+
+
+def _starts_with_probabilities(path: Path) -> bool:
+    """Whether a CSV of pred_probs starts with data, not a header: its first line is
+    numbers in [0, 1], other than 0, 1, ..., K-1 in order (class indices naming the
+    columns)."""
+    cells = _first_line(path)
+    if not cells or not all(map(_is_number, cells)):
+        return False
+    return all(0 <= float(c) <= 1 for c in cells) and cells != [str(i) for i in range(len(cells))]
+
+
+def _read_frame(path: Path, headerless: Callable[[Path], bool] | None = None) -> Any:
+    """A .csv or .parquet table; a CSV is read without a header if ``headerless`` says
+    its first line is data."""
     pd = import_pandas()
     suffix = path.suffix.lower()
     if not path.exists():
         raise InvalidInputError(f"No such file: {path}")
     if suffix == ".csv":
-        return pd.read_csv(path)
+        bare = headerless is not None and headerless(path)
+        return pd.read_csv(path, header=None if bare else "infer")
     if suffix == ".parquet":
         return pd.read_parquet(path)
     raise InvalidInputError(f"{path}: expected a .npy, .csv or .parquet file.")
@@ -60,7 +95,7 @@ def load_labels(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
     if path.suffix.lower() == ".npy":
         values = _read_npy(path)
     else:
-        frame = _read_frame(path)
+        frame = _read_frame(path, _starts_with_labels)
         column = "label" if "label" in frame.columns else None
         if column is None and frame.shape[1] != 1:
             raise InvalidInputError(
@@ -107,7 +142,7 @@ def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:
     if path.suffix.lower() == ".npy":
         probs = _read_npy(path)
     else:
-        frame = _read_frame(path)
+        frame = _read_frame(path, _starts_with_probabilities)
         numeric = frame.select_dtypes("number")
         if numeric.shape[1] != frame.shape[1]:
             bad = [c for c in frame.columns if c not in numeric.columns]

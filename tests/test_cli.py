@@ -158,6 +158,38 @@ def test_headerless_csv_files_keep_their_first_row(npy_inputs):
     pd.testing.assert_frame_equal(tables["header"], tables["npy"], check_exact=False)
 
 
+def test_string_labels_follow_the_probability_columns_names(npy_inputs):
+    """A table of pred_probs whose header names the classes (a model's classes_, in its
+    own order) decides the class order of string labels; sorting them instead
+    misaligned labels and columns."""
+    d, labels, probs, _ = npy_inputs
+    names = np.array(["ant", "bee", "cat"])
+    pd.DataFrame({"label": names[labels]}).to_csv(d / "labels.csv", index=False)
+    order = [2, 0, 1]  # columns cat, ant, bee
+    pd.DataFrame(probs[:, order], columns=names[order]).to_csv(d / "probs.csv", index=False)
+    named = invoke(
+        "audit", "--labels", d / "labels.csv", "--pred-probs", d / "probs.csv", "--out", d / "named"
+    )
+    coded = invoke(
+        "audit",
+        "--labels",
+        d / "labels.npy",
+        "--pred-probs",
+        d / "probs.npy",
+        "--class-names",
+        "ant,bee,cat",
+        "--out",
+        d / "coded",
+    )
+    assert named.exit_code == 0 and coded.exit_code == 0, named.output + coded.output
+    assert "columns may not be in the order" not in named.output
+    ours = pd.read_csv(d / "named" / "issues.csv")
+    theirs = pd.read_csv(d / "coded" / "issues.csv")
+    for column in ["given_label", "suggested_label", "is_issue"]:
+        assert (ours[column] == theirs[column]).all(), column
+    assert np.allclose(ours["p_mislabeled"], theirs["p_mislabeled"])
+
+
 def test_audit_from_csv_and_parquet_with_string_labels(npy_inputs):
     d, labels, probs, _ = npy_inputs
     names = np.array(["ant", "bee", "cat"])[labels]

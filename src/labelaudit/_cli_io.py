@@ -139,6 +139,12 @@ def stream_pred_probs(path: Path) -> StreamedFile:
 
 def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:
     """An (N, K) float array from .npy, or from the numeric columns of a table."""
+    return load_named_pred_probs(path)[0]
+
+
+def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
+    """:func:`load_pred_probs` and, for a table with a header, its column names."""
+    columns = None
     if path.suffix.lower() == ".npy":
         probs = _read_npy(path)
     else:
@@ -148,12 +154,26 @@ def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:
             bad = [c for c in frame.columns if c not in numeric.columns]
             raise InvalidInputError(f"{path}: every column must be a probability; not {bad}.")
         probs = numeric.to_numpy()
+        columns = [str(c) for c in frame.columns]
     if probs.ndim != 2 or probs.dtype.kind != "f":
         raise InvalidInputError(
             f"{path}: pred_probs must be a 2-D float array (N x K); got shape {probs.shape} "
             f"and dtype {probs.dtype}."
         )
-    return probs
+    return probs, columns
+
+
+def match_columns(
+    codes: np.ndarray[Any, Any], names: list[str] | None, columns: list[str] | None
+) -> tuple[np.ndarray[Any, Any], list[str] | None]:
+    """String labels re-coded by pred_probs' column names when those name every label
+    (a model's classes_ need not be sorted, and classes absent from the labels keep their
+    columns); otherwise the codes and names as they were (sorted names)."""
+    if names is None or columns is None or not set(names) <= set(columns):
+        return codes, names
+    position = {column: i for i, column in enumerate(columns)}
+    recode = np.array([position[name] for name in names], dtype=np.int64)
+    return recode[codes], columns
 
 
 def load_annotations(path: Path) -> tuple[Any, list[str] | None]:

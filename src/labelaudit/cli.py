@@ -198,7 +198,13 @@ def audit(
 ) -> None:
     """Audit labels: from --labels and --pred-probs, or from --table and --label-column."""
     from labelaudit import audit as run_audit
-    from labelaudit._cli_io import StreamedFile, load_table_inputs, stream_pred_probs
+    from labelaudit._cli_io import (
+        StreamedFile,
+        load_named_pred_probs,
+        load_table_inputs,
+        match_columns,
+        stream_pred_probs,
+    )
     from labelaudit.report import render
 
     if engine not in ("auto", "numpy", "streaming"):
@@ -220,8 +226,11 @@ def audit(
         )
     elif labels is not None and pred_probs is not None:
         codes, names = load_labels(labels)
-        streamed = engine == "streaming"
-        probs = stream_pred_probs(pred_probs) if streamed else load_pred_probs(pred_probs)
+        if engine == "streaming":
+            probs = stream_pred_probs(pred_probs)
+        else:
+            probs, columns = load_named_pred_probs(pred_probs)
+            codes, names = match_columns(codes, names, columns)
         metadata.update(labels=str(labels), pred_probs=str(pred_probs))
     else:
         raise UsageError("Give --labels and --pred-probs, or --table and --label-column.")

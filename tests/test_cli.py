@@ -369,6 +369,42 @@ def test_annotators_command_takes_string_labels(crowd_files, layout, tmp_path):
     assert np.allclose(by_name["p_correct"], by_code["p_correct"])
 
 
+def test_annotators_string_labels_follow_the_probability_columns_names(crowd_files, tmp_path):
+    """With --pred-probs as a table whose header names the classes in another order, the
+    class order is the header's (as for the audit command)."""
+    d, crowd = crowd_files
+    names = np.array(["ant", "bee", "cat", "dog", "eel"], dtype=object)
+    true = np.array([np.bincount(r[r >= 0], minlength=5).argmax() for r in crowd.labels])
+    probs = np.full((true.size, 5), 0.05)
+    probs[np.arange(true.size), true] = 0.8
+    np.save(tmp_path / "probs.npy", probs)
+    order = [3, 1, 4, 0, 2]
+    pd.DataFrame(probs[:, order], columns=names[order]).to_csv(tmp_path / "probs.csv", index=False)
+    wide = pd.DataFrame(np.where(crowd.labels >= 0, names[crowd.labels], None))
+    wide.to_csv(tmp_path / "named.csv", index=False)
+    named = invoke(
+        "annotators",
+        tmp_path / "named.csv",
+        "--pred-probs",
+        tmp_path / "probs.csv",
+        "--out",
+        tmp_path / "n",
+    )
+    coded = invoke(
+        "annotators",
+        d / "wide.npy",
+        "--pred-probs",
+        tmp_path / "probs.npy",
+        "--out",
+        tmp_path / "c",
+    )
+    assert named.exit_code == 0 and coded.exit_code == 0, named.output + coded.output
+    by_name = pd.read_csv(tmp_path / "n" / "consensus.csv")
+    by_code = pd.read_csv(tmp_path / "c" / "consensus.csv")
+    assert (by_name["label"].to_numpy() == names[by_code["label"].to_numpy()]).all()
+    assert np.allclose(by_name["p_correct"], by_code["p_correct"])
+
+
 def test_annotators_command_errors(crowd_files, tmp_path):
     d, _ = crowd_files
     bad = pd.DataFrame({"who": ["x", "y"], "what": [1, 2]})

@@ -137,13 +137,9 @@ def stream_pred_probs(path: Path) -> StreamedFile:
     return StreamedFile(path, NpyChunks(path, None).header.shape)
 
 
-def load_pred_probs(path: Path) -> np.ndarray[Any, Any]:
-    """An (N, K) float array from .npy, or from the numeric columns of a table."""
-    return load_named_pred_probs(path)[0]
-
-
 def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
-    """:func:`load_pred_probs` and, for a table with a header, its column names."""
+    """An (N, K) float array from .npy, or from the numeric columns of a table, and, for a
+    table, its column names."""
     columns = None
     if path.suffix.lower() == ".npy":
         probs = _read_npy(path)
@@ -174,6 +170,24 @@ def match_columns(
     position = {column: i for i, column in enumerate(columns)}
     recode = np.array([position[name] for name in names], dtype=np.int64)
     return recode[codes], columns
+
+
+def match_annotation_columns(
+    table: Any, names: list[str] | None, columns: list[str] | None
+) -> tuple[Any, list[str] | None]:
+    """Annotations encoded from names (:func:`load_annotations`) re-coded by pred_probs'
+    column names when those name every label, as :func:`match_columns` does."""
+    if names is None or columns is None or not set(names) <= set(columns):
+        return table, names
+    position = {column: float(i) for i, column in enumerate(columns)}
+    recode = np.array([position[name] for name in names] + [np.nan])
+    if "label" in table.columns and {"item", "annotator"} <= set(table.columns):
+        codes = table["label"].to_numpy()
+        return table.assign(label=recode[np.where(np.isnan(codes), -1, codes).astype(int)]), columns
+    codes = table.to_numpy()
+    pd = import_pandas()
+    recoded = recode[np.where(np.isnan(codes), -1, codes).astype(int)]
+    return pd.DataFrame(recoded, index=table.index, columns=table.columns), columns
 
 
 def load_annotations(path: Path) -> tuple[Any, list[str] | None]:

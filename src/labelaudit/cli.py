@@ -21,7 +21,6 @@ from rich.table import Table
 from labelaudit._cli_io import (
     check_out_dir,
     load_labels,
-    load_pred_probs,
     parse_class_names,
     write_outputs,
 )
@@ -303,12 +302,20 @@ def annotators(
 ) -> None:
     """Consensus labels, annotator accuracy, spammers and confusions."""
     from labelaudit import analyze_annotators
-    from labelaudit._cli_io import ANNOTATOR_OUTPUTS, load_annotations
+    from labelaudit._cli_io import (
+        ANNOTATOR_OUTPUTS,
+        load_annotations,
+        load_named_pred_probs,
+        match_annotation_columns,
+    )
     from labelaudit.report import render_annotators
 
     check_out_dir(out, force, ANNOTATOR_OUTPUTS)
-    probs = None if pred_probs is None else load_pred_probs(pred_probs)
     table, encoded = load_annotations(annotations)
+    probs = None
+    if pred_probs is not None:
+        probs, columns = load_named_pred_probs(pred_probs)
+        table, encoded = match_annotation_columns(table, encoded, columns)
     names = parse_class_names(class_names, None if encoded is None else len(encoded)) or encoded
     if method not in ("auto", "majority", "dawid_skene", "model"):
         raise UsageError(f"--method must be auto, majority, dawid_skene or model. Got {method!r}.")

@@ -232,6 +232,22 @@ def test_audit_from_a_feature_table(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert np.load(tmp_path / "o" / "pred_probs.npy").shape == (n, 3)
+    # a class rarer than the folds is named in the warning, not numbered
+    frame.loc[:1, "kind"] = "rare"
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    rare = invoke(
+        "audit",
+        "--table",
+        tmp_path / "r.csv",
+        "--label-column",
+        "kind",
+        "--out",
+        tmp_path / "r",
+        "--folds",
+        3,
+    )
+    assert rare.exit_code == 0, rare.output
+    assert "Warning: Classes ['rare'] have fewer examples than the 3 folds" in rare.output
 
 
 @pytest.mark.parametrize(

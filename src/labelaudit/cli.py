@@ -219,7 +219,8 @@ def audit(
         if label_column is None:
             raise UsageError("--table needs --label-column (the column with the given labels).")
         codes, names, X, model = load_table_inputs(table, label_column)
-        probs: Any = cross_validate(model, X, codes, folds, seed)
+        # the names sort as the codes do: the columns match, and warnings name the classes
+        probs: Any = cross_validate(model, X, np.asarray(names, dtype=object)[codes], folds, seed)
         metadata.update(
             table=str(table), label_column=label_column, model=repr(model), folds=folds, seed=seed
         )

@@ -75,20 +75,16 @@ def test_outputs_are_not_overwritten_without_force(demo_dir):
     assert "--force" in one_error_line(invoke("demo", "--out", out))
 
 
+def audit_npy_files(d, out):
+    """The audit command on the npy_inputs files, classes named ant, bee, cat."""
+    args = ["--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"]
+    return invoke("audit", *args, "--class-names", "ant,bee,cat", "--out", out)
+
+
 def test_audit_from_npy_files(npy_inputs):
     d, *_ = npy_inputs
     out = d / "out"
-    result = invoke(
-        "audit",
-        "--labels",
-        d / "labels.npy",
-        "--pred-probs",
-        d / "probs.npy",
-        "--class-names",
-        "ant,bee,cat",
-        "--out",
-        out,
-    )
+    result = audit_npy_files(d, out)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_examples"] == 300 and summary["n_issues"] == 20
@@ -170,17 +166,7 @@ def test_string_labels_follow_the_probability_columns_names(npy_inputs):
     named = invoke(
         "audit", "--labels", d / "labels.csv", "--pred-probs", d / "probs.csv", "--out", d / "named"
     )
-    coded = invoke(
-        "audit",
-        "--labels",
-        d / "labels.npy",
-        "--pred-probs",
-        d / "probs.npy",
-        "--class-names",
-        "ant,bee,cat",
-        "--out",
-        d / "coded",
-    )
+    coded = audit_npy_files(d, d / "coded")
     assert named.exit_code == 0 and coded.exit_code == 0, named.output + coded.output
     assert "columns may not be in the order" not in named.output
     ours = pd.read_csv(d / "named" / "issues.csv")
@@ -218,34 +204,18 @@ def test_audit_from_a_feature_table(tmp_path):
     frame = pd.DataFrame({"x1": rng.normal(size=n) + 3 * y, "x2": rng.normal(size=n)})
     frame["kind"] = np.array(["a", "b", "c"])[y]
     frame.loc[:9, "kind"] = "c"
-    frame.to_csv(tmp_path / "t.csv", index=False)
-    result = invoke(
-        "audit",
-        "--table",
-        tmp_path / "t.csv",
-        "--label-column",
-        "kind",
-        "--out",
-        tmp_path / "o",
-        "--folds",
-        3,
-    )
+
+    def audit_table(name):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        table = ["--table", tmp_path / f"{name}.csv", "--label-column", "kind"]
+        return invoke("audit", *table, "--out", tmp_path / name, "--folds", 3)
+
+    result = audit_table("o")
     assert result.exit_code == 0, result.output
     assert np.load(tmp_path / "o" / "pred_probs.npy").shape == (n, 3)
     # a class rarer than the folds is named in the warning, not numbered
     frame.loc[:1, "kind"] = "rare"
-    frame.to_csv(tmp_path / "r.csv", index=False)
-    rare = invoke(
-        "audit",
-        "--table",
-        tmp_path / "r.csv",
-        "--label-column",
-        "kind",
-        "--out",
-        tmp_path / "r",
-        "--folds",
-        3,
-    )
+    rare = audit_table("r")
     assert rare.exit_code == 0, rare.output
     assert "Warning: Classes ['rare'] have fewer examples than the 3 folds" in rare.output
 

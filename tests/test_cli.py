@@ -139,10 +139,13 @@ def test_headerless_csv_files_keep_their_first_row(npy_inputs):
     np.savetxt(d / "labels.csv", labels, fmt="%d")
     np.savetxt(d / "probs.csv", probs, delimiter=",")
     np.savetxt(d / "named.csv", probs, delimiter=",", header="0,1,2", comments="")
+    bom = (d / "labels.csv").read_text().encode("utf-8-sig")  # as Excel saves it
+    (d / "labels_bom.csv").write_bytes(bom)
     runs = {
         "bare": ("--labels", d / "labels.csv", "--pred-probs", d / "probs.csv"),
         "header": ("--labels", d / "labels.npy", "--pred-probs", d / "named.csv"),
         "npy": ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"),
+        "bom": ("--labels", d / "labels_bom.csv", "--pred-probs", d / "probs.csv"),
     }
     tables = {}
     for name, args in runs.items():
@@ -152,6 +155,7 @@ def test_headerless_csv_files_keep_their_first_row(npy_inputs):
     assert len(tables["bare"]) == len(labels)
     pd.testing.assert_frame_equal(tables["bare"], tables["npy"], check_exact=False)
     pd.testing.assert_frame_equal(tables["header"], tables["npy"], check_exact=False)
+    pd.testing.assert_frame_equal(tables["bom"], tables["npy"], check_exact=False)
 
 
 def test_string_labels_follow_the_probability_columns_names(npy_inputs):

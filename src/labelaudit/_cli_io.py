@@ -44,7 +44,7 @@ def _is_number(text: str) -> bool:
 
 
 def _first_line(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         return [cell.strip() for cell in next(csv.reader(handle), [])]
 
 

@@ -156,6 +156,10 @@ def test_headerless_csv_files_keep_their_first_row(npy_inputs):
     pd.testing.assert_frame_equal(tables["bare"], tables["npy"], check_exact=False)
     pd.testing.assert_frame_equal(tables["header"], tables["npy"], check_exact=False)
     pd.testing.assert_frame_equal(tables["bom"], tables["npy"], check_exact=False)
+    # string labels cannot tell a header from data: the error says what probably happened
+    (d / "names.csv").write_text("".join(f"{'abc'[v]}\n" for v in labels))
+    one_off = invoke("audit", "--labels", d / "names.csv", *runs["npy"][2:], "--out", d / "x")
+    assert "one off, as when a CSV without a header" in one_error_line(one_off)
 
 
 def test_string_labels_follow_the_probability_columns_names(npy_inputs):

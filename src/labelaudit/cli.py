@@ -231,6 +231,15 @@ def audit(
         else:
             probs, columns = load_named_pred_probs(pred_probs)
             codes, names = match_columns(codes, names, columns)
+            if abs(len(codes) - probs.shape[0]) == 1 and ".csv" in (
+                labels.suffix.lower(),
+                pred_probs.suffix.lower(),
+            ):
+                raise UsageError(
+                    f"{labels} has {len(codes)} labels and {pred_probs} {probs.shape[0]} rows: "
+                    "one off, as when a CSV without a header has its first row taken for one. "
+                    "Add a header line (for example 'label') to the CSV that lacks it."
+                )
         metadata.update(labels=str(labels), pred_probs=str(pred_probs))
     else:
         raise UsageError("Give --labels and --pred-probs, or --table and --label-column.")

@@ -65,6 +65,37 @@ def test_thumbnails_and_texts_for_the_top_issues(audit):
     assert "text 150" in html or "text 0" in html
 
 
+def test_rgb_thumbnails_as_uint8():
+    """Photos usually come as uint8 RGB; matplotlib refused them once made float
+    ("RGB values must be in the [0,1] range")."""
+    labels = np.arange(90) % 3
+    probs = np.full((90, 3), 0.05)
+    probs[np.arange(90), (labels + (np.arange(90) < 9)) % 3] = 0.9
+    result = la.audit(labels, probs)
+    photos = np.random.default_rng(1).integers(0, 256, (90, 6, 6, 3), dtype=np.uint8)
+    html = render(result, images=photos, top=3)
+    assert len(re.findall(r'class="thumb"', html)) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"texts": ["x"] * 10}, r"texts has 10 entries for 300 examples"),
+        ({"images": np.zeros((10, 8, 8))}, r"images must have shape \(300, H, W\)"),
+        ({"images": np.zeros((300, 8))}, r"Got shape \(300, 8\)"),
+        ({"true_labels": [0, 1]}, r"true_labels has 2 entries for 300 examples"),
+        ({"true_labels": np.full(300, 5)}, r"the audit has 3 classes"),
+        ({"top": -1}, r"'top' parameter must be an int >= 0"),
+    ],
+)
+def test_bad_extras_are_explained(audit, kwargs, match):
+    """They raised IndexError or numpy broadcasting errors from inside the report."""
+    with pytest.raises(la.InvalidInputError, match=match):
+        render(audit[0], **kwargs)
+    with pytest.raises(la.InvalidInputError, match=r"takes the Audit that labelaudit\.audit"):
+        render(audit[0].issues)
+
+
 def test_annotator_page_is_escaped_and_has_heatmaps():
     from labelaudit.report import render_annotators
 

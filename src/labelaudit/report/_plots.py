@@ -32,7 +32,10 @@ def image_uri(image: np.ndarray[Any, Any]) -> str:
     from matplotlib.image import imsave
 
     buf = io.BytesIO()
-    imsave(buf, np.asarray(image, dtype=np.float64), cmap="gray_r", format="png")
+    array = np.asarray(image)
+    if array.dtype != np.uint8:  # uint8 RGB stays 0-255; floats are scaled per image
+        array = array.astype(np.float64)
+    imsave(buf, array, cmap="gray_r", format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

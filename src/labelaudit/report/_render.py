@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from labelaudit.exceptions import InvalidInputError
 from labelaudit.report import _plots
 
 if TYPE_CHECKING:
@@ -66,6 +67,43 @@ def _top_issues(
     return rows
 
 
+def _check_extras(
+    audit: Any, images: Any, texts: Any, true_labels: Any, top: Any
+) -> tuple[Any, list[str] | None, Any, int]:
+    """The optional inputs of :func:`render`, checked against the audit's examples."""
+    from labelaudit._audit import Audit
+    from labelaudit._validation import as_labels, check_count
+
+    if not isinstance(audit, Audit):
+        raise InvalidInputError(
+            f"render takes the Audit that labelaudit.audit returns. Got {type(audit).__name__}."
+        )
+    n, k = len(audit.issues), len(audit.classes)
+    top = check_count("top", top)
+    if texts is not None:
+        texts = [str(t) for t in texts]
+        if len(texts) != n:
+            raise InvalidInputError(
+                f"texts has {len(texts)} entries for {n} examples; give one per example, in "
+                "the order of the audit's labels."
+            )
+    if images is not None:
+        images = np.asarray(images)
+        grey_or_rgb = images.ndim == 3 or (images.ndim == 4 and images.shape[3] in (3, 4))
+        if not grey_or_rgb or images.shape[0] != n:
+            raise InvalidInputError(
+                f"images must have shape ({n}, H, W) or ({n}, H, W, 3): one grayscale or RGB "
+                f"image per example. Got shape {images.shape}."
+            )
+    if true_labels is not None:
+        true_labels = as_labels(true_labels, n_classes=k, columns=f"the audit has {k} classes")
+        if true_labels.shape[0] != n:
+            raise InvalidInputError(
+                f"true_labels has {true_labels.shape[0]} entries for {n} examples."
+            )
+    return images, texts, true_labels, top
+
+
 def render(
     audit: Audit,
     *,
@@ -103,6 +141,7 @@ def render(
     """
     from labelaudit import __version__
 
+    images, texts, true_labels, top = _check_extras(audit, images, texts, true_labels, top)
     template, css = _template()
     pairs = audit.class_pairs
     shown = pairs[pairs["verdict"] != "clean"].head(MAX_PAIRS)

@@ -53,6 +53,8 @@ class AnnotatorAudit:
         The method used.
     model_weight : float
         Weight of ``log(pred_probs)`` in the item priors (method "model"), else 0.
+    spammer_kappa : float
+        The kappa below which an annotator counted as a spammer.
     """
 
     consensus: pd.DataFrame
@@ -61,6 +63,7 @@ class AnnotatorAudit:
     model_weight: float
     _confusion: FloatArray
     _class_names: list[str]
+    spammer_kappa: float = 0.2
 
     def confusion(self, annotator: Any) -> pd.DataFrame:
         """One annotator's noise matrix: rows = true class, columns = label given,
@@ -260,6 +263,7 @@ def analyze_annotators(
         model_weight=weight,
         _confusion=confusion,
         _class_names=names,
+        spammer_kappa=cut,
     )
 
 

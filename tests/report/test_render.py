@@ -111,3 +111,16 @@ def test_annotator_page_is_escaped_and_has_heatmaps():
     assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', html)) == 4
     for section in ("annotator-summary", "annotators", "annotator-confusions", "metadata"):
         assert f'id="{section}"' in html
+
+
+def test_annotator_page_states_the_spammer_cut_the_analysis_used():
+    """The page said "kappa < 0.2" whatever cut decided is_spammer, unless told again."""
+    from labelaudit.report import render_annotators
+
+    true = np.random.default_rng(0).integers(0, 4, 300)
+    crowd = la.noise.simulate_crowd(true, labels_per_item=3, random_state=0)
+    result = la.analyze_annotators(crowd.labels, spammer_kappa=0.35)
+    assert result.spammer_kappa == 0.35
+    assert "spammers (kappa &lt; 0.35)" in render_annotators(result)
+    with pytest.raises(la.InvalidInputError, match="takes the AnnotatorAudit"):
+        render_annotators(result.annotators)

@@ -192,7 +192,7 @@ def render_annotators(
     *,
     title: str = "labelaudit annotators",
     metadata: Mapping[str, Any] | None = None,
-    spammer_kappa: float = 0.2,
+    spammer_kappa: float | None = None,
 ) -> str:
     """The annotator analysis as one self-contained HTML document: summary, the annotator
     table (lowest kappa first) and confusion heatmaps of the worst annotators.
@@ -205,8 +205,9 @@ def render_annotators(
         Page title.
     metadata : mapping, optional
         Key/value pairs listed at the end.
-    spammer_kappa : float
-        The spammer cut used, for the summary.
+    spammer_kappa : float, optional
+        The spammer cut to state in the summary; by default the one the analysis used
+        (``result.spammer_kappa``), which is what decided ``is_spammer``.
 
     Returns
     -------
@@ -214,7 +215,15 @@ def render_annotators(
         The HTML; every string from the data is escaped.
     """
     from labelaudit import __version__
+    from labelaudit._annotators import AnnotatorAudit
 
+    if not isinstance(result, AnnotatorAudit):
+        raise InvalidInputError(
+            "render_annotators takes the AnnotatorAudit that labelaudit.analyze_annotators "
+            f"returns. Got {type(result).__name__}."
+        )
+    if spammer_kappa is None:
+        spammer_kappa = result.spammer_kappa
     template, css = _template("annotators.html.j2")
     table = result.annotators.sort_values("kappa", kind="stable")
     rows = [dict(row._asdict(), name=str(row.Index)) for row in table.itertuples()]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from labelaudit._results import import_pandas
+from labelaudit._typing import IntArray
 from labelaudit.exceptions import InvalidInputError
 
 #: The files an audit folder holds.
@@ -159,35 +160,39 @@ def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] |
     return probs, columns
 
 
+def _column_codes(names: list[str] | None, columns: list[str] | None) -> IntArray | None:
+    """Each label name's column in pred_probs' header, when the header names every label
+    (a model's classes_ need not be sorted, and classes absent from the labels keep their
+    columns); else None: the sorted names stand."""
+    if names is None or columns is None or not set(names) <= set(columns):
+        return None
+    position = {column: i for i, column in enumerate(columns)}
+    return np.array([position[name] for name in names], dtype=np.int64)
+
+
 def match_columns(
     codes: np.ndarray[Any, Any], names: list[str] | None, columns: list[str] | None
 ) -> tuple[np.ndarray[Any, Any], list[str] | None]:
-    """String labels re-coded by pred_probs' column names when those name every label
-    (a model's classes_ need not be sorted, and classes absent from the labels keep their
-    columns); otherwise the codes and names as they were (sorted names)."""
-    if names is None or columns is None or not set(names) <= set(columns):
-        return codes, names
-    position = {column: i for i, column in enumerate(columns)}
-    recode = np.array([position[name] for name in names], dtype=np.int64)
-    return recode[codes], columns
+    """String labels re-coded by pred_probs' column names (see :func:`_column_codes`)."""
+    recode = _column_codes(names, columns)
+    return (codes, names) if recode is None else (recode[codes], columns)
 
 
 def match_annotation_columns(
     table: Any, names: list[str] | None, columns: list[str] | None
 ) -> tuple[Any, list[str] | None]:
-    """Annotations encoded from names (:func:`load_annotations`) re-coded by pred_probs'
-    column names when those name every label, as :func:`match_columns` does."""
-    if names is None or columns is None or not set(names) <= set(columns):
+    """Annotations encoded from names (:func:`load_annotations`: float codes, NaN where
+    missing) re-coded by pred_probs' column names, as :func:`match_columns` does."""
+    recode = _column_codes(names, columns)
+    if recode is None:
         return table, names
-    position = {column: float(i) for i, column in enumerate(columns)}
-    recode = np.array([position[name] for name in names] + [np.nan])
-    if "label" in table.columns and {"item", "annotator"} <= set(table.columns):
-        codes = table["label"].to_numpy()
-        return table.assign(label=recode[np.where(np.isnan(codes), -1, codes).astype(int)]), columns
-    codes = table.to_numpy()
-    pd = import_pandas()
-    recoded = recode[np.where(np.isnan(codes), -1, codes).astype(int)]
-    return pd.DataFrame(recoded, index=table.index, columns=table.columns), columns
+    moved = np.append(recode.astype(np.float64), np.nan)  # NaN (code -1) stays missing
+    long = {"item", "annotator", "label"} <= set(table.columns)
+    part = table[["label"]] if long else table
+    codes = part.to_numpy()
+    recoded = part.copy()
+    recoded[:] = moved[np.where(np.isnan(codes), -1, codes).astype(np.int64)]
+    return (table.assign(label=recoded["label"]) if long else recoded), columns
 
 
 def load_annotations(path: Path) -> tuple[Any, list[str] | None]:
@@ -198,14 +203,14 @@ def load_annotations(path: Path) -> tuple[Any, list[str] | None]:
         return _read_npy(path), None
     frame = _read_frame(path)
     if {"item", "annotator", "label"} <= set(frame.columns):
-        if pd_is_numeric(frame["label"]):
+        if frame[["label"]].select_dtypes("number").shape[1]:
             return frame, None
         codes, names = _encode(frame[["label"]])
         return frame.assign(label=codes[:, 0]), names
     numeric = frame.select_dtypes("number")
     if numeric.shape[1] == frame.shape[1]:
         return frame, None
-    if numeric.shape[1] and frame.notna().to_numpy()[:, frame.columns.isin(numeric.columns)].any():
+    if numeric.notna().to_numpy().any():  # numbers beside names (all-empty columns are fine)
         bad = [c for c in frame.columns if c not in numeric.columns]
         raise InvalidInputError(
             f"{path}: a wide table needs the same kind of label in every annotator column "
@@ -215,13 +220,6 @@ def load_annotations(path: Path) -> tuple[Any, list[str] | None]:
     codes, names = _encode(frame)
     pd = import_pandas()
     return pd.DataFrame(codes, index=frame.index, columns=frame.columns), names
-
-
-def pd_is_numeric(column: Any) -> bool:
-    """Whether a pandas column holds numbers (missing values allowed)."""
-    from pandas.api.types import is_numeric_dtype
-
-    return bool(is_numeric_dtype(column))
 
 
 def _encode(frame: Any) -> tuple[np.ndarray[Any, Any], list[str]]:

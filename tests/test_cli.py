@@ -162,6 +162,59 @@ def test_headerless_csv_files_keep_their_first_row(npy_inputs):
     assert "one off, as when a CSV without a header" in one_error_line(one_off)
 
 
+def test_missing_labels_and_blank_lines_are_errors_naming_the_rows(npy_inputs):
+    """A blank line or an NA in a labels CSV became the class "nan", or pandas skipped the
+    blank line and every later label moved up one row. Both now name the row; blank
+    lines at the end of a file are still ignored."""
+    d, labels, probs, _ = npy_inputs
+    names = ["abc"[v] for v in labels]
+    lines = ["label", *names]
+    rest = ("--pred-probs", d / "probs.npy")
+    cases = {
+        "blank": [*lines[:11], "", *lines[11:]],
+        "na": [*lines[:11], "NA", *lines[12:]],
+        "numbers": ["label", *map(str, labels[:10]), "", *map(str, labels[11:])],
+    }
+    for name, content in cases.items():
+        (d / f"{name}.csv").write_text("\n".join(content) + "\n")
+        line = one_error_line(invoke("audit", "--labels", d / f"{name}.csv", *rest, "--out", d))
+        assert "label(s) missing" in line and "row(s) [10]" in line, (name, line)
+    (d / "half.csv").write_text("label\n0.5\n" + "\n".join(map(str, labels[1:])) + "\n")
+    line = one_error_line(invoke("audit", "--labels", d / "half.csv", *rest, "--out", d))
+    assert "row 0 holds 0.5, not a whole number" in line
+    np.save(d / "nan.npy", np.where(np.arange(len(labels)) == 3, np.nan, labels))
+    line = one_error_line(invoke("audit", "--labels", d / "nan.npy", *rest, "--out", d))
+    assert "row(s) [3]" in line
+    # blank lines at the end, as editors leave them, change nothing
+    (d / "trail.csv").write_text("\n".join(lines) + "\n\n\n")
+    (d / "plain.csv").write_text("\n".join(lines) + "\n")
+    tables = {}
+    for name in ("trail", "plain"):
+        result = invoke("audit", "--labels", d / f"{name}.csv", *rest, "--out", d / name)
+        assert result.exit_code == 0, result.output
+        tables[name] = pd.read_csv(d / name / "issues.csv")
+    assert len(tables["plain"]) == len(labels)
+    pd.testing.assert_frame_equal(tables["trail"], tables["plain"])
+    # a blank line in a pred_probs CSV is a row, not a shift of every later row
+    rows = [",".join(map(str, r)) for r in probs]
+    (d / "p.csv").write_text("\n".join(["a,b,c", *rows[:7], "", *rows[7:]]) + "\n")
+    line = one_error_line(
+        invoke("audit", "--labels", d / "labels.npy", "--pred-probs", d / "p.csv", "--out", d)
+    )
+    assert "row(s) [7]" in line and "blank line" in line
+
+
+def test_unreadable_tables_are_one_line_errors(npy_inputs):
+    d, *_ = npy_inputs
+    (d / "empty.csv").write_text("")
+    (d / "ragged.csv").write_text("a,b\n1,2\n3,4,5,6\n")
+    (d / "binary.csv").write_bytes(b"\xff\xfe\x00a\n")
+    (d / "bad.parquet").write_bytes(b"PAR1 not parquet")
+    for name in ("empty.csv", "ragged.csv", "binary.csv", "bad.parquet"):
+        result = invoke("audit", "--labels", d / name, "--pred-probs", d / "probs.npy")
+        assert "is not a readable table" in one_error_line(result), name
+
+
 def test_string_labels_follow_the_probability_columns_names(npy_inputs):
     """A table of pred_probs whose header names the classes (a model's classes_, in its
     own order) decides the class order of string labels; sorting them instead

@@ -55,6 +55,22 @@ def test_read_table_errors(frame, tmp_path):
         la.io.read_table(frame[["label"]], label_column="label")
 
 
+def test_read_table_keeps_one_row_per_line(frame, tmp_path):
+    """pandas drops blank lines, so a blank line in the middle of a CSV moved every later
+    row up one: it is now a row with a missing label (an error naming it), while blank
+    lines at the end of the file are ignored; unreadable files are our error."""
+    text = frame.to_csv(index=False).splitlines()
+    (tmp_path / "trail.csv").write_text("\n".join(text) + "\n\n\n")
+    _, y = la.io.read_table(tmp_path / "trail.csv", label_column="label")
+    assert len(y) == len(frame) and (y == frame["label"]).all()
+    (tmp_path / "blank.csv").write_text("\n".join([*text[:6], "", *text[6:]]) + "\n")
+    with pytest.raises(InvalidInputError, match=r"missing values \(rows \[5\], counting"):
+        la.io.read_table(tmp_path / "blank.csv", label_column="label")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InvalidInputError, match="is not a readable table"):
+        la.io.read_table(tmp_path / "empty.csv", label_column="label")
+
+
 def test_read_embeddings(tmp_path):
     np.save(tmp_path / "e.npy", np.ones((5, 3), dtype=np.float32))
     assert la.io.read_embeddings(tmp_path / "e.npy").shape == (5, 3)

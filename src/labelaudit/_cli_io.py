@@ -15,6 +15,7 @@ import numpy as np
 from labelaudit._results import import_pandas
 from labelaudit._typing import IntArray
 from labelaudit.exceptions import InvalidInputError
+from labelaudit.io import read_table_file
 
 #: The files an audit folder holds.
 OUTPUTS = ("report.html", "issues.csv", "issues.parquet", "summary.json")
@@ -45,8 +46,11 @@ def _is_number(text: str) -> bool:
 
 
 def _first_line(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return [cell.strip() for cell in next(csv.reader(handle), [])]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return [cell.strip() for cell in next(csv.reader(handle), [])]
+    except (UnicodeDecodeError, csv.Error):
+        return []  # not a text CSV: reading the table says so
 
 
 def _starts_with_labels(path: Path) -> bool:
@@ -69,16 +73,12 @@ def _starts_with_probabilities(path: Path) -> bool:
 def _read_frame(path: Path, headerless: Callable[[Path], bool] | None = None) -> Any:
     """A .csv or .parquet table; a CSV is read without a header if ``headerless`` says
     its first line is data."""
-    pd = import_pandas()
-    suffix = path.suffix.lower()
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise InvalidInputError(f"{path}: expected a .npy, .csv or .parquet file.")
     if not path.exists():
         raise InvalidInputError(f"No such file: {path}")
-    if suffix == ".csv":
-        bare = headerless is not None and headerless(path)
-        return pd.read_csv(path, header=None if bare else "infer")
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise InvalidInputError(f"{path}: expected a .npy, .csv or .parquet file.")
+    bare = path.suffix.lower() == ".csv" and headerless is not None and headerless(path)
+    return read_table_file(path, header=None if bare else "infer")
 
 
 def _read_npy(path: Path) -> np.ndarray[Any, Any]:
@@ -108,14 +108,36 @@ def load_labels(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
         raise InvalidInputError(f"{path}: labels must be 1-D; got shape {values.shape}.")
     if values.dtype.kind in "iu":
         return values.astype(np.int64), None
-    if (
-        values.dtype.kind == "f"
-        and np.all(np.isfinite(values))
-        and np.all(values == np.round(values))
-    ):
+    missing = _missing(values)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise InvalidInputError(
+            f"{path}: {rows.size} label(s) missing (empty, blank line or NA), at row(s) "
+            f"{rows[:5].tolist()}{'...' if rows.size > 5 else ''} (counting data rows from "
+            "0); every example needs a label: fill or drop those rows, and the same rows of "
+            "pred_probs."
+        )
+    if values.dtype.kind == "f":
+        if not np.all(values == np.round(values)):
+            row = int(np.flatnonzero(values != np.round(values))[0])
+            raise InvalidInputError(
+                f"{path}: labels must be class codes 0..K-1 or class names; row {row} holds "
+                f"{values[row]}, not a whole number."
+            )
         return values.astype(np.int64), None
     names, codes = np.unique(values.astype(str), return_inverse=True)
     return codes.astype(np.int64), [str(n) for n in names]
+
+
+def _missing(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Which labels are missing: NaN or infinite numbers, None, or blank text."""
+    missing: np.ndarray[Any, Any]
+    if values.dtype.kind == "f":
+        missing = ~np.isfinite(values)
+    else:
+        blank = [isinstance(v, str) and not v.strip() for v in values]
+        missing = np.asarray(import_pandas().isna(values)) | np.asarray(blank, dtype=bool)
+    return missing
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,13 @@ def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] |
             raise InvalidInputError(f"{path}: every column must be a probability; not {bad}.")
         probs = numeric.to_numpy()
         columns = [str(c) for c in frame.columns]
+        empty = np.flatnonzero(np.isnan(probs).all(axis=1))
+        if empty.size:
+            raise InvalidInputError(
+                f"{path}: row(s) {empty[:5].tolist()} (counting data rows from 0) are empty, "
+                "as from a blank line; every example needs its probabilities: fill or drop "
+                "those rows, and the same labels."
+            )
     if probs.ndim != 2 or probs.dtype.kind != "f":
         raise InvalidInputError(
             f"{path}: pred_probs must be a 2-D float array (N x K); got shape {probs.shape} "

@@ -70,30 +70,65 @@ def read_table(source: Any, *, label_column: str) -> tuple[Any, Any]:
         frame = source
     else:
         path = Path(source)
-        readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
-        if path.suffix.lower() not in readers:
+        if path.suffix.lower() not in (".csv", ".parquet"):
             raise InvalidInputError(
                 f"Tables must be .csv or .parquet files. Got {str(path)!r}; convert it or "
                 "pass a pandas DataFrame."
             )
         if not path.is_file():
             raise InvalidInputError(f"No such file: {str(path)!r}.")
-        frame = readers[path.suffix.lower()](path)
+        frame = read_table_file(path)
     if label_column not in frame.columns:
         raise InvalidInputError(
             f"The table has no column {label_column!r}. Its columns: {list(frame.columns)}."
         )
     y = frame[label_column]
     if y.isna().any():
-        rows = np.flatnonzero(y.isna().to_numpy())[:5].tolist()
+        rows = np.flatnonzero(y.isna().to_numpy())
         raise InvalidInputError(
-            f"The label column {label_column!r} has missing values (rows {rows}...); drop "
-            "or fill those rows first."
+            f"The label column {label_column!r} has missing values (rows "
+            f"{rows[:5].tolist()}{'...' if rows.size > 5 else ''}, counting data rows from 0; "
+            "an empty or blank line too); drop or fill those rows first."
         )
     X = frame.drop(columns=[label_column])
     if X.shape[1] == 0:
         raise InvalidInputError("The table has no feature columns besides the labels.")
     return X, y
+
+
+def _trailing_blank_lines(path: Path) -> int:
+    """How many empty lines end the file (after its last newline, which ends a line)."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        handle.seek(max(0, handle.tell() - 65536))
+        lines = handle.read().split(b"\n")[:-1]
+    count = 0
+    for line in reversed(lines):
+        if line.strip(b"\r"):
+            break
+        count += 1
+    return count
+
+
+def read_table_file(path: Path, **csv_options: Any) -> Any:
+    """A .csv or .parquet file as a DataFrame, or an InvalidInputError that says why not.
+
+    A CSV keeps one row per line: a blank line inside the file is a row of missing values
+    (pandas would drop it and shift every later row); blank lines at its end are ignored.
+    """
+    pd = import_pandas()
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        frame = pd.read_csv(path, skip_blank_lines=False, **csv_options)
+    except FileNotFoundError:
+        raise InvalidInputError(f"No such file: {str(path)!r}.") from None
+    except (ValueError, OSError) as exc:  # pandas' and pyarrow's parse errors among them
+        lines = str(exc).strip().splitlines()
+        reason = lines[-1] if lines else type(exc).__name__
+        raise InvalidInputError(f"{str(path)!r} is not a readable table ({reason}).") from None
+    extra = _trailing_blank_lines(path)
+    return frame.iloc[: len(frame) - extra] if extra else frame
 
 
 def read_embeddings(path: str | Path) -> np.ndarray[Any, Any]:

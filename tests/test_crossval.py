@@ -115,6 +115,9 @@ def test_the_estimator_passed_is_not_fitted(iris):
         ({"cv": 151}, "cv=151 folds need at least 151 examples. Got 150"),
         ({"y": np.zeros((150, 2))}, "y must be 1-D"),
         ({"y": np.linspace(0, 1, 150)}, "Unknown label type"),
+        # a None among string labels raised numpy's TypeError from sorting them
+        ({"y": np.array(["a", None, "b"] * 50, dtype=object)}, r"missing label\(s\) .*\[1, 4, 7"),
+        ({"y": np.where(np.arange(150) == 9, np.nan, np.arange(150) % 3)}, r"rows \[9\]"),
     ],
 )
 def test_bad_inputs(iris, kwargs, message):

@@ -122,6 +122,14 @@ def test_every_class_smaller_than_the_folds_fits_everything():
     assert clf.predict(X).shape == (6,)
 
 
+def test_missing_labels_are_an_error_naming_the_rows(noisy_digits):
+    X, _, noisy = noisy_digits
+    names = np.array([f"digit {v}" for v in noisy], dtype=object)
+    names[[3, 8]] = None
+    with pytest.raises(ValueError, match=r"2 missing label\(s\) \(None or NaN\), at rows \[3, 8\]"):
+        CleanClassifier().fit(X, names)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [({"handling": "delete"}, "'handling' parameter"), ({"threshold": 0}, "'threshold'")],

@@ -24,6 +24,16 @@ def encode_labels(y: Any) -> tuple[IntArray, np.ndarray[Any, Any]]:
         raise InvalidInputError(
             f"y must be 1-D (one label per row of X). Got an array of shape {arr.shape}."
         )
+    if arr.dtype.kind in "fO":
+        from labelaudit._results import import_pandas
+
+        missing = np.flatnonzero(np.asarray(import_pandas().isna(arr)))
+        if missing.size:
+            raise InvalidInputError(
+                f"y has {missing.size} missing label(s) (None or NaN), at rows "
+                f"{missing[:5].tolist()}{'...' if missing.size > 5 else ''}; drop those rows "
+                "of X and y, or fill them."
+            )
     try:
         check_classification_targets(arr)
     except ValueError as exc:

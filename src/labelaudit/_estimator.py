@@ -9,7 +9,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import _safe_indexing
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -19,7 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from labelaudit._count import estimate_noise
-from labelaudit._crossval import cross_val_pred_probs
+from labelaudit._crossval import cross_val_pred_probs, encode_labels
 from labelaudit._probability import mislabeled_probability
 from labelaudit._typing import BoolArray
 from labelaudit.exceptions import FewExamplesWarning, LabelauditWarning
@@ -156,8 +155,7 @@ class CleanClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X = as_input(X)
         validate_data(self, X, y, accept_sparse=True, dtype=None, skip_check_array=True)
         y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        codes, self.classes_ = encode_labels(y)
         self.p_mislabeled_ = self._detect(X, y, codes)
         self.label_issues_: BoolArray = self.p_mislabeled_ >= self.threshold
         self.estimator_ = self._fit_final(X, y, codes)

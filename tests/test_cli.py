@@ -281,6 +281,71 @@ def test_audit_from_a_feature_table(tmp_path):
     assert "Warning: Classes ['rare'] have fewer examples than the 3 folds" in rare.output
 
 
+def test_class_names_order_string_labels(npy_inputs):
+    """--class-names name pred_probs' columns in order. With string labels they used to
+    replace the sorted label names, so the label 'cat' was read against the column named
+    'emu'. They now give the classes' order, and must name every label."""
+    d, labels, _, _ = npy_inputs
+    order = ["emu", "cat", "dog"]  # the model's column order: code 0 is "emu"
+    pd.DataFrame({"label": np.array(order)[labels]}).to_csv(d / "names.csv", index=False)
+    given = ("--class-names", ",".join(order))
+    tables = {}
+    runs = {
+        "codes": ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy", *given),
+        "names": ("--labels", d / "names.csv", "--pred-probs", d / "probs.npy", *given),
+    }
+    runs["streamed"] = (*runs["names"], "--engine", "streaming")
+    for name, args in runs.items():
+        result = invoke("audit", *args, "--out", d / name)
+        assert result.exit_code == 0, result.output
+        tables[name] = pd.read_csv(d / name / "issues.csv")
+    assert tables["codes"]["is_issue"].sum() == 20
+    for name in ("names", "streamed"):
+        pd.testing.assert_frame_equal(tables[name], tables["codes"], check_exact=False)
+    names_run = runs["names"][:4]
+    for names, message in [
+        ("emu,cat,cow", "['dog'] are not among --class-names"),
+        ("emu,,dog", "has an empty name"),
+    ]:
+        result = invoke("audit", *names_run, "--class-names", names, "--out", d / "x")
+        assert message in one_error_line(result)
+    pd.DataFrame(np.load(d / "probs.npy"), columns=order).to_csv(d / "named.csv", index=False)
+    header_run = ("--labels", d / "names.csv", "--pred-probs", d / "named.csv")
+    clash = invoke("audit", *header_run, "--class-names", "cat,dog,emu", "--out", d / "x")
+    assert "unlike pred_probs' header" in one_error_line(clash)
+
+
+def test_feature_table_class_names(tmp_path):
+    """Integer labels of a table sort as numbers (they sorted as text: '10' before '2',
+    so --class-names named the wrong classes); string labels take the order of
+    --class-names, the pred_probs columns too."""
+    rng = np.random.default_rng(0)
+    n, k = 480, 12
+    y = np.arange(n) % k
+    frame = pd.DataFrame({"x1": y + rng.normal(0, 0.1, n), "x2": rng.normal(size=n)})
+    frame["label"] = y
+    frame.to_csv(tmp_path / "ints.csv", index=False)
+    names = [f"c{v}" for v in range(k)]
+    table = ("--table", tmp_path / "ints.csv", "--label-column", "label", "--folds", 3)
+    result = invoke("audit", *table, "--class-names", ",".join(names), "--out", tmp_path / "i")
+    assert result.exit_code == 0 and "Warning" not in result.output, result.output
+    issues = pd.read_csv(tmp_path / "i" / "issues.csv")
+    assert (issues["given_label"] == [names[v] for v in y]).all()
+    frame["label"] = np.array(["zeta", "alpha", "mid"])[y % 3]
+    frame.to_csv(tmp_path / "names.csv", index=False)
+    table = ("--table", tmp_path / "names.csv", "--label-column", "label", "--folds", 3)
+    runs = {"sorted": (), "given": ("--class-names", "zeta,alpha,mid")}
+    for name, extra in runs.items():
+        result = invoke("audit", *table, *extra, "--out", tmp_path / name)
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "sorted" / "issues.csv"),
+        pd.read_csv(tmp_path / "given" / "issues.csv"),
+    )
+    probs = {name: np.load(tmp_path / name / "pred_probs.npy") for name in runs}
+    assert np.allclose(probs["sorted"][:, [2, 0, 1]], probs["given"])
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -414,6 +479,19 @@ def test_annotators_command_takes_string_labels(crowd_files, layout, tmp_path):
     assert set(by_name["label"]) <= set(names)
     assert (by_name["label"].to_numpy() == names[by_code["label"].to_numpy()]).all()
     assert np.allclose(by_name["p_correct"], by_code["p_correct"])
+    # --class-names in another order order the classes; they no longer rename them
+    given = invoke(
+        "annotators",
+        tmp_path / "named.csv",
+        "--class-names",
+        "eel,dog,cat,bee,ant",
+        "--out",
+        tmp_path / "g",
+    )
+    assert given.exit_code == 0, given.output
+    by_given = pd.read_csv(tmp_path / "g" / "consensus.csv")
+    assert (by_given["label"] == by_name["label"]).all()
+    assert np.allclose(by_given["p_correct"], by_name["p_correct"])
 
 
 def test_annotators_string_labels_follow_the_probability_columns_names(crowd_files, tmp_path):

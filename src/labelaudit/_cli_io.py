@@ -207,6 +207,24 @@ def match_columns(
     return (codes, names) if recode is None else (recode[codes], columns)
 
 
+def check_given_names(names: list[str], given: list[str], header: list[str] | None) -> None:
+    """``--class-names`` beside string labels give the column order: they must name every
+    label, and agree with pred_probs' header when the header names the labels too."""
+    known = set(given)
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise InvalidInputError(
+            f"The labels are class names, and {missing[:5]} are not among --class-names "
+            f"{given[:10]}; list every label, in the order of pred_probs' columns."
+        )
+    if header is not None and header == names and given != header:
+        raise InvalidInputError(
+            f"--class-names {given[:10]} order the classes unlike pred_probs' header "
+            f"{header[:10]}, which gives the column order; drop --class-names or make them "
+            "agree."
+        )
+
+
 def match_annotation_columns(
     table: Any, names: list[str] | None, columns: list[str] | None
 ) -> tuple[Any, list[str] | None]:
@@ -272,18 +290,28 @@ def parse_class_names(value: str | None, k: int | None) -> list[str] | None:
         names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
     else:
         names = [name.strip() for name in value.split(",")]
+        if not all(names):
+            raise InvalidInputError(
+                f"--class-names {value!r} has an empty name; give one name per class, "
+                "separated by commas."
+            )
     if k is not None and len(names) != k:
         raise InvalidInputError(f"--class-names gives {len(names)} names for {k} classes.")
     return names
 
 
-def load_table_inputs(table: Path, label_column: str) -> tuple[Any, list[str], Any, Any]:
-    """Codes, class names, features and the default model of a feature table."""
+def load_table_inputs(
+    table: Path, label_column: str
+) -> tuple[Any, list[str], np.ndarray[Any, Any], Any, Any]:
+    """Codes, class names, the labels as given (numbers sort as numbers, anything else as
+    text), features and the default model of a feature table."""
     from labelaudit.io import default_model, read_table
 
     X, y = read_table(table, label_column=label_column)
-    names, codes = np.unique(y.astype(str).to_numpy(), return_inverse=True)
-    return codes.astype(np.int64), [str(n) for n in names], X, default_model(X)
+    values = y.to_numpy() if y.dtype.kind in "biuf" else y.astype(str).to_numpy()
+    classes, codes = np.unique(values, return_inverse=True)
+    names = [str(v) for v in classes.tolist()]
+    return codes.astype(np.int64), names, values, X, default_model(X)
 
 
 def write_outputs(

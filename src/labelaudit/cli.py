@@ -199,6 +199,7 @@ def audit(
     from labelaudit import audit as run_audit
     from labelaudit._cli_io import (
         StreamedFile,
+        check_given_names,
         load_named_pred_probs,
         load_table_inputs,
         match_columns,
@@ -218,14 +219,22 @@ def audit(
             )
         if label_column is None:
             raise UsageError("--table needs --label-column (the column with the given labels).")
-        codes, names, X, model = load_table_inputs(table, label_column)
-        # the names sort as the codes do: the columns match, and warnings name the classes
-        probs: Any = cross_validate(model, X, np.asarray(names, dtype=object)[codes], folds, seed)
+        codes, names, values, X, model = load_table_inputs(table, label_column)
+        given = parse_class_names(class_names, len(names))
+        named = values.dtype.kind not in "biuf"  # else the names are the numbers, in order
+        if given is not None and named:
+            check_given_names(names, given, None)  # before the cross-validation
+        # the labels as given sort as the codes do, and warnings name the classes
+        probs: Any = cross_validate(model, X, values, folds, seed)
+        if given is not None and named:  # the classes, and columns, in the order given
+            probs = probs[:, [names.index(name) for name in given]]
+            codes, names = match_columns(codes, names, given)
         metadata.update(
             table=str(table), label_column=label_column, model=repr(model), folds=folds, seed=seed
         )
     elif labels is not None and pred_probs is not None:
         codes, names = load_labels(labels)
+        columns = None
         if engine == "streaming":
             probs = stream_pred_probs(pred_probs)
         else:
@@ -240,11 +249,14 @@ def audit(
                     "one off, as when a CSV without a header has its first row taken for one. "
                     "Add a header line (for example 'label') to the CSV that lacks it."
                 )
+        given = parse_class_names(class_names, probs.shape[1])
+        if given is not None and names is not None:  # the names give the column order
+            check_given_names(names, given, columns)
+            codes, names = match_columns(codes, names, given)
         metadata.update(labels=str(labels), pred_probs=str(pred_probs))
     else:
         raise UsageError("Give --labels and --pred-probs, or --table and --label-column.")
-    given_names = parse_class_names(class_names, probs.shape[1])
-    names = given_names or names or [str(i) for i in range(probs.shape[1])]
+    names = given or names or [str(i) for i in range(probs.shape[1])]
     if isinstance(probs, StreamedFile):
         result = run_audit(codes, probs.path, class_names=names, engine="streaming")
         metadata["engine"] = "streaming (blocks of the .npy file)"
@@ -314,6 +326,7 @@ def annotators(
     from labelaudit import analyze_annotators
     from labelaudit._cli_io import (
         ANNOTATOR_OUTPUTS,
+        check_given_names,
         load_annotations,
         load_named_pred_probs,
         match_annotation_columns,
@@ -322,11 +335,15 @@ def annotators(
 
     check_out_dir(out, force, ANNOTATOR_OUTPUTS)
     table, encoded = load_annotations(annotations)
-    probs = None
+    probs, columns = None, None
     if pred_probs is not None:
         probs, columns = load_named_pred_probs(pred_probs)
         table, encoded = match_annotation_columns(table, encoded, columns)
-    names = parse_class_names(class_names, None if encoded is None else len(encoded)) or encoded
+    given = parse_class_names(class_names, None if probs is None else probs.shape[1])
+    if given is not None and encoded is not None:  # the names give the class order
+        check_given_names(encoded, given, columns)
+        table, encoded = match_annotation_columns(table, encoded, given)
+    names = given or encoded
     if method not in ("auto", "majority", "dawid_skene", "model"):
         raise UsageError(f"--method must be auto, majority, dawid_skene or model. Got {method!r}.")
     result = analyze_annotators(

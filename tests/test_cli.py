@@ -391,7 +391,7 @@ def test_bad_input_is_one_line_and_exit_2(npy_inputs, setup, message):
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "label-studio"])
 def test_export_queue_most_likely_errors_first(demo_dir, fmt, tmp_path):
     out, _ = demo_dir
-    target = tmp_path / f"queue.{fmt}"
+    target = tmp_path / "new" / f"queue.{fmt}"  # a missing folder is made, as for audit
     result = invoke("export", out, "--format", fmt, "--out", target)
     assert result.exit_code == 0, result.output
     if fmt == "csv":
@@ -415,6 +415,8 @@ def test_export_queue_most_likely_errors_first(demo_dir, fmt, tmp_path):
         assert choice != tasks[0]["data"]["given_label"]
     assert len(p) > 50 and (np.diff(p) <= 0).all()
     assert "--force" in one_error_line(invoke("export", out, "--format", fmt, "--out", target))
+    folder = invoke("export", out, "--format", fmt, "--out", tmp_path)
+    assert "is a folder; give a file name" in one_error_line(folder)
 
 
 def test_export_errors(tmp_path):

@@ -402,9 +402,12 @@ def export(
         raise UsageError(f"--format must be one of {sorted(EXPORTERS)}. Got {format!r}.")
     suffix = {"csv": ".csv", "jsonl": ".jsonl", "label-studio": ".json"}[format]
     target = out or audit_dir / f"relabel_queue{suffix}"
+    if target.is_dir():
+        raise UsageError(f"--out {target} is a folder; give a file name.")
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it.")
     queue = read_queue(audit_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)  # as audit's --out folder is made
     EXPORTERS[format](queue, target)
     out_console.print(f"Wrote {len(queue)} examples to {target}", highlight=False)
 

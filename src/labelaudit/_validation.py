@@ -107,10 +107,14 @@ def as_labels(
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
+            hint = (
+                "labels with missing values must be dropped or filled before auditing"
+                if np.isnan(arr[i])
+                else "give class positions 0, 1, ..., not scores or regression targets"
+            )
             raise InvalidInputError(
                 "labels must be integers in [0, n_classes). Got a non-integer value "
-                f"{arr[i].item()!r} at position {i + offset}; labels with missing values must be "
-                "dropped or filled before auditing."
+                f"{arr[i].item()!r} at position {i + offset}; {hint}."
             )
     elif arr.dtype.kind not in "iu":
         raise InvalidInputError(

@@ -60,7 +60,9 @@ def test_report_renders_without_errors(browser, tmp_path):
     probs[np.arange(labels.size), digits.target] = 0.91
     result = la.audit(labels, probs)
     page = tmp_path / "report.html"
-    page.write_text(render(result, images=digits.images, true_labels=digits.target))
+    page.write_text(
+        render(result, images=digits.images, true_labels=digits.target, metadata={"data": "digits"})
+    )
     browser.get(page.as_uri())
     ids = [e.get_attribute("id") for e in browser.find_elements("css selector", "section")]
     assert ids == SECTIONS

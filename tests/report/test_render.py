@@ -37,6 +37,7 @@ def test_sections_and_embedded_plots(audit):
     assert len(images) == 3  # heatmap, distributions, reliability
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert len(re.findall(r'<img[^>]*src="', render(result))) == 2
+    assert 'id="metadata"' not in render(result)  # no empty Metadata heading
 
 
 def test_nothing_is_fetched_from_the_network(audit):

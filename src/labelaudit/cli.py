@@ -177,7 +177,10 @@ def audit(
     ] = None,
     label_column: Annotated[str | None, typer.Option(help="The label column of --table.")] = None,
     class_names: Annotated[
-        str | None, typer.Option(help="Comma-separated names, or a file with one per line.")
+        str | None,
+        typer.Option(
+            help="Class names in column order: comma-separated, or a file with one per line."
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the outputs.")] = Path("labelaudit-out"),
     top: Annotated[int, typer.Option(min=0, help="Issues to print.")] = 10,
@@ -315,7 +318,10 @@ def annotators(
     ] = None,
     method: Annotated[str, typer.Option(help="auto, majority, dawid_skene or model.")] = "auto",
     class_names: Annotated[
-        str | None, typer.Option(help="Comma-separated names, or a file with one per line.")
+        str | None,
+        typer.Option(
+            help="Class names in class order: comma-separated, or a file with one per line."
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the outputs.")] = Path(
         "labelaudit-annotators"

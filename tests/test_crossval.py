@@ -113,6 +113,9 @@ def test_the_estimator_passed_is_not_fitted(iris):
         ({"cv": 1}, "'cv' parameter must be an int >= 2"),
         ({"cv": "five"}, "'cv' parameter must be an int >= 2 or a scikit-learn splitter"),
         ({"cv": 151}, "cv=151 folds need at least 151 examples. Got 150"),
+        # scikit-learn's splitter error, and a broadcasting error for one class
+        ({"cv": 60}, "cv=60 stratified folds need a class with at least 60 examples; the lar"),
+        ({"y": np.full(150, 7)}, "y holds a single class"),
         ({"y": np.zeros((150, 2))}, "y must be 1-D"),
         ({"y": np.linspace(0, 1, 150)}, "Unknown label type"),
         # a None among string labels raised numpy's TypeError from sorting them

@@ -152,11 +152,23 @@ def cross_val_pred_probs(
             f"estimator must have predict_proba (a probabilistic classifier). "
             f"Got {type(estimator).__name__}; for SVC pass probability=True."
         )
+    if classes.size < 2:
+        raise InvalidInputError(
+            f"y holds a single class ({classes[0]!r}); label errors are found between "
+            "classes, so at least two are needed."
+        )
     splitter = _splitter(cv, random_state)
     if isinstance(splitter, StratifiedKFold) and splitter.n_splits > codes.size:
         raise InvalidInputError(
             f"cv={splitter.n_splits} folds need at least {splitter.n_splits} examples. Got "
             f"{codes.size}; use fewer folds."
+        )
+    largest = int(np.bincount(codes).max())
+    if isinstance(splitter, StratifiedKFold) and splitter.n_splits > largest:
+        raise InvalidInputError(
+            f"cv={splitter.n_splits} stratified folds need a class with at least "
+            f"{splitter.n_splits} examples; the largest has {largest}. Use {max(largest, 2)} "
+            "folds or fewer."
         )
     with warnings.catch_warnings():  # _warn_rare says it, with what to do about it
         warnings.filterwarnings("ignore", "The least populated class", UserWarning)

@@ -94,6 +94,25 @@ def test_long_and_wide_dataframes_agree(crowd, result):
     )
 
 
+def test_numbered_items_of_a_long_table_are_pred_probs_rows(crowd):
+    """Items numbered 0..N-1 in a long table (exported sorted by annotator, say) were
+    taken in order of first appearance, so pred_probs' rows went to other items. Item i
+    is now row i, also when all its labels are missing."""
+    true, sim = crowd
+    probs = np.full((true.size, 6), 0.04)
+    probs[np.arange(true.size), true] = 0.8
+    items, people = np.nonzero(sim.labels >= 0)
+    long = pd.DataFrame({"item": items, "annotator": people, "label": sim.labels[items, people]})
+    by_annotator = long.sort_values(["annotator", "item"], ascending=[True, False])
+    wide = la.analyze_annotators(sim.labels, pred_probs=probs)
+    shuffled = la.analyze_annotators(by_annotator, pred_probs=probs)
+    assert list(shuffled.consensus.index) == list(range(true.size))
+    assert_allclose(shuffled.consensus["p_correct"], wide.consensus["p_correct"], atol=1e-9)
+    unlabeled = by_annotator.assign(label=np.where(by_annotator["item"] == 7, np.nan, 1.0))
+    kept = la.analyze_annotators(unlabeled, pred_probs=probs).consensus
+    assert len(kept) == true.size and kept.loc[7, "n_annotations"] == 0
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

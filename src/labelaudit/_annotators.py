@@ -102,8 +102,12 @@ def _from_wide(values: np.ndarray[Any, Any], columns: list[Any], index: Any) -> 
 
 def _from_long(frame: Any) -> _Long:
     pd = import_pandas()
+    items = pd.unique(frame["item"])  # before dropping labels: an item may have none left
+    numbered = frame["item"].dtype.kind in "iu" and len(items) > 0
+    if numbered and items.min() == 0 and items.max() == len(items) - 1:
+        items = np.sort(items)  # items 0..N-1: item i is row i (of pred_probs too)
+    items = pd.Index(items)
     frame = frame.dropna(subset=["label"])
-    items = pd.Index(pd.unique(frame["item"]))
     annotators = pd.Index(pd.unique(frame["annotator"]))
     labels = frame["label"].to_numpy()
     if labels.dtype.kind not in "iuf" or np.any(labels != np.round(labels)) or np.any(labels < 0):
@@ -202,8 +206,9 @@ def analyze_annotators(
         not label an item (DataFrame columns name the annotators). Long: a DataFrame with
         columns ``item``, ``annotator``, ``label``.
     pred_probs : array of shape (N, K), optional
-        A model's out-of-sample probabilities per item (wide input order, or the order of
-        first appearance of items in long input).
+        A model's out-of-sample probabilities per item: row ``i`` is the wide input's row
+        ``i``; in long input, the item numbered ``i`` when the items are numbered 0..N-1,
+        else the ``i``-th item to appear.
     method : {"auto", "majority", "dawid_skene", "model"}, default="auto"
         ``majority``: vote shares. ``dawid_skene``: EM over per-annotator confusion
         matrices. ``model``: Dawid-Skene with each item's prior multiplied by

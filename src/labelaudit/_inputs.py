@@ -126,7 +126,17 @@ def load_labels(labels: Any) -> Any:
     """Labels as given, or memory-mapped from a ``.npy`` path (read, never copied whole)."""
     if labels is None:
         raise InvalidInputError("labels is required: one class index per row of pred_probs.")
+    if isinstance(labels, ChunkSource):
+        raise InvalidInputError(
+            "A chunk source holds the labels too: pass it as pred_probs, with labels=None."
+        )
     if isinstance(labels, str | os.PathLike):
+        if Path(labels).suffix.lower() != ".npy":
+            raise InvalidInputError(
+                f"labels given as a path must be a .npy file (numpy.save). Got "
+                f"{os.fspath(labels)!r}; load other formats into an array first (for a CSV, "
+                "pandas.read_csv(path)['label'].to_numpy())."
+            )
         try:
             return np.load(labels, mmap_mode="r")
         except (OSError, ValueError) as exc:

@@ -268,6 +268,11 @@ def test_bad_chunks_are_explained(tmp_path):
         la.find_label_issues(labels, tmp_path / "p.npy")
     with bad(".npy, Parquet or Arrow"):
         la.find_label_issues(labels, tmp_path / "p.csv")
+    # numpy's "pickled data" message for a CSV of labels, a shape error for swapped inputs
+    with bad("labels given as a path must be a .npy file"):
+        la.find_label_issues(tmp_path / "labels.csv", probs)
+    with bad("pass it as pred_probs, with labels=None"):
+        la.find_label_issues(iter_chunks(lambda: [(labels, probs)]), None)
 
 
 def assert_same_audit(expected, got):

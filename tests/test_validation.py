@@ -39,6 +39,7 @@ def data():
         ([0.0, 1.5], [[0.5, 0.5]] * 2, r"non-integer value 1.5 at position 1; give class"),
         ([0, np.nan], [[0.5, 0.5]] * 2, r"value nan at position 1; labels with missing"),
         ([0, -1], [[0.5, 0.5]] * 2, r"Got -1 at position 1; class indices start at 0"),
+        ([1, 2, 1], [[0.5, 0.5]] * 3, r"Got 2 at position 1; .* numbered 1..2: subtract 1"),
         ([0, 2], [[0.5, 0.5]] * 2, r"\[0, 2\)\. Got 2 at position 1"),
         ([0, 1], [0.5, 0.5], r"must be 2-D.*column_stack"),
         ([0, 1], [[1.0], [1.0]], r"at least 2 columns.*Got 1 column"),

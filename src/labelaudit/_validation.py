@@ -129,9 +129,11 @@ def as_labels(
         )
     if n_classes is not None and highest >= n_classes:
         i = int(np.argmax(arr))
+        one_based = lowest == 1 and highest == n_classes
+        hint = f" The labels look numbered 1..{n_classes}: subtract 1." if one_based else ""
         raise InvalidInputError(
             f"labels must be integers in [0, n_classes) = [0, {n_classes}). Got {highest} at "
-            f"position {i + offset}; {columns}."
+            f"position {i + offset}; {columns}.{hint}"
         )
     return arr.astype(np.int64, copy=False)
 

@@ -132,7 +132,17 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
 
 
 def read_embeddings(path: str | Path) -> np.ndarray[Any, Any]:
-    """Read an ``(N, d)`` array of embeddings from a ``.npy`` file."""
+    """Read an ``(N, d)`` array of embeddings from a ``.npy`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy`` file of numbers, one row per example (``numpy.save`` writes it).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+    """
     try:
         arr: np.ndarray[Any, Any] = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -149,7 +159,18 @@ def text_column(X: Any) -> str | None:
     """The free-text column with the longest values, or None. A string column is free
     text if its values average at least :data:`TEXT_MIN_CHARS` characters, or at least
     :data:`TEXT_MIN_WORDS` words with at least :data:`TEXT_MIN_DISTINCT` of them
-    distinct (a category, even of several words, repeats)."""
+    distinct (a category, even of several words, repeats).
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The features; only its string (object or string dtype) columns are considered.
+
+    Returns
+    -------
+    str or None
+        The name of the text column that :func:`default_model` turns into TF-IDF.
+    """
     best, best_len = None, -1.0
     for name in X.columns:
         col = X[name]

@@ -56,6 +56,26 @@ def simulate_crowd(
     another class at random; confusers are right 90% of the time except that a few class
     pairs (one per five classes) are swapped; ``random`` spammers click uniformly;
     ``one_class`` spammers click one class 80% of the time and at random otherwise.
+
+    Parameters
+    ----------
+    true_labels : array-like of shape (n_items,)
+        The true class of every item, integers in ``[0, K)`` with K >= 2.
+    n_good, n_confusers, n_random, n_one_class : int >= 0
+        How many annotators of each kind the crowd has (20, 4, 3 and 3 by default).
+    labels_per_item : int >= 1, default=3
+        Annotators per item, drawn at random without repeats; at most the crowd's size.
+    random_state : int, numpy.random.Generator or None
+        Seed or generator of every random draw.
+
+    Returns
+    -------
+    Crowd
+        ``labels``: wide (items x annotators, -1 where an annotator did not label the
+        item), as :func:`labelaudit.analyze_annotators` takes it; ``kinds``: each
+        annotator's kind (``good``, ``confuser``, ``random``, ``one_class``);
+        ``accuracy``: each annotator's chance of a right label before swaps (0.9 for
+        everyone but the good annotators, whose is drawn).
     """
     truth = as_labels(true_labels)
     k = int(truth.max()) + 1

@@ -204,6 +204,30 @@ def test_missing_labels_and_blank_lines_are_errors_naming_the_rows(npy_inputs):
     assert "row(s) [7]" in line and "blank line" in line
 
 
+def test_pandas_index_columns_are_not_data(npy_inputs, crowd_files):
+    """DataFrame.to_csv writes the index as a first, unnamed column. It was read as a
+    probability column (then rejected as logits), or as one more annotator."""
+    d, labels, probs, _ = npy_inputs
+    pd.DataFrame(probs, columns=["x", "y", "z"]).to_csv(d / "p.csv")
+    pd.Series(labels).to_csv(d / "l.csv")
+    runs = {
+        "indexed": ("--labels", d / "l.csv", "--pred-probs", d / "p.csv"),
+        "npy": ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"),
+    }
+    tables = {}
+    for name, args in runs.items():
+        result = invoke("audit", *args, "--out", d / name)
+        assert result.exit_code == 0, result.output
+        tables[name] = pd.read_csv(d / name / "issues.csv")
+    pd.testing.assert_frame_equal(tables["indexed"], tables["npy"])
+    _, crowd = crowd_files
+    pd.DataFrame(np.where(crowd.labels >= 0, crowd.labels, np.nan)).to_csv(d / "wide.csv")
+    result = invoke("annotators", d / "wide.csv", "--out", d / "a")
+    assert result.exit_code == 0, result.output
+    people = pd.read_csv(d / "a" / "annotators.csv")
+    assert len(people) == crowd.labels.shape[1]
+
+
 def test_unreadable_tables_are_one_line_errors(npy_inputs):
     d, *_ = npy_inputs
     (d / "empty.csv").write_text("")

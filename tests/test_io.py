@@ -66,6 +66,9 @@ def test_read_table_keeps_one_row_per_line(frame, tmp_path):
     (tmp_path / "blank.csv").write_text("\n".join([*text[:6], "", *text[6:]]) + "\n")
     with pytest.raises(InvalidInputError, match=r"missing values \(rows \[5\], counting"):
         la.io.read_table(tmp_path / "blank.csv", label_column="label")
+    frame.to_csv(tmp_path / "indexed.csv")  # pandas' index is not a feature
+    X, _ = la.io.read_table(tmp_path / "indexed.csv", label_column="label")
+    assert list(X.columns) == ["age", "city", "review"]
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(InvalidInputError, match="is not a readable table"):
         la.io.read_table(tmp_path / "empty.csv", label_column="label")

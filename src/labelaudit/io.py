@@ -128,7 +128,20 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
         reason = lines[-1] if lines else type(exc).__name__
         raise InvalidInputError(f"{str(path)!r} is not a readable table ({reason}).") from None
     extra = _trailing_blank_lines(path)
-    return frame.iloc[: len(frame) - extra] if extra else frame
+    frame = frame.iloc[: len(frame) - extra] if extra else frame
+    return _without_index_column(frame)
+
+
+def _without_index_column(frame: Any) -> Any:
+    """The frame without pandas' own index, as ``DataFrame.to_csv`` writes it by default:
+    a first column with an empty header (read as "Unnamed: 0") of distinct integers. It
+    is never data: kept, it became a feature, a probability column or an annotator."""
+    if frame.shape[1] < 2 or str(frame.columns[0]) != "Unnamed: 0":
+        return frame
+    first = frame.iloc[:, 0]
+    if first.dtype.kind not in "iu" or not first.is_unique:
+        return frame
+    return frame.iloc[:, 1:]
 
 
 def read_embeddings(path: str | Path) -> np.ndarray[Any, Any]:

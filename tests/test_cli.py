@@ -234,9 +234,13 @@ def test_unreadable_tables_are_one_line_errors(npy_inputs):
     (d / "ragged.csv").write_text("a,b\n1,2\n3,4,5,6\n")
     (d / "binary.csv").write_bytes(b"\xff\xfe\x00a\n")
     (d / "bad.parquet").write_bytes(b"PAR1 not parquet")
-    for name in ("empty.csv", "ragged.csv", "binary.csv", "bad.parquet"):
+    for name in ("empty.csv", "ragged.csv", "bad.parquet"):
         result = invoke("audit", "--labels", d / name, "--pred-probs", d / "probs.npy")
         assert "is not a readable table" in one_error_line(result), name
+    (d / "latin.csv").write_bytes("label\ncaf\u00e9\nth\u00e9\n".encode("cp1252"))
+    for name in ("binary.csv", "latin.csv"):
+        result = invoke("audit", "--labels", d / name, "--pred-probs", d / "probs.npy")
+        assert "is not UTF-8 text" in one_error_line(result), name
 
 
 def test_string_labels_follow_the_probability_columns_names(npy_inputs):

@@ -123,6 +123,11 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
         frame = pd.read_csv(path, skip_blank_lines=False, **csv_options)
     except FileNotFoundError:
         raise InvalidInputError(f"No such file: {str(path)!r}.") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"{str(path)!r} is not UTF-8 text (as Excel's plain 'CSV' is not); save it as "
+            "UTF-8 ('CSV UTF-8' in Excel) or convert it, for example with iconv."
+        ) from None
     except (ValueError, OSError) as exc:  # pandas' and pyarrow's parse errors among them
         lines = str(exc).strip().splitlines()
         reason = lines[-1] if lines else type(exc).__name__

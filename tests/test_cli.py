@@ -337,6 +337,14 @@ def test_class_names_order_string_labels(npy_inputs):
     ]:
         result = invoke("audit", *names_run, "--class-names", names, "--out", d / "x")
         assert message in one_error_line(result)
+    # a names file as Windows Notepad saves it (byte-order mark), and one not in UTF-8
+    (d / "names.txt").write_bytes("\n".join(order).encode("utf-8-sig"))
+    result = invoke("audit", *names_run, "--class-names", d / "names.txt", "--out", d / "bom")
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(d / "bom" / "issues.csv"), tables["codes"])
+    (d / "latin.txt").write_bytes("caf\u00e9\ncat\ndog".encode("cp1252"))
+    latin = invoke("audit", *names_run, "--class-names", d / "latin.txt", "--out", d / "x")
+    assert "is not UTF-8 text" in one_error_line(latin)
     pd.DataFrame(np.load(d / "probs.npy"), columns=order).to_csv(d / "named.csv", index=False)
     header_run = ("--labels", d / "names.csv", "--pred-probs", d / "named.csv")
     clash = invoke("audit", *header_run, "--class-names", "cat,dog,emu", "--out", d / "x")

@@ -287,7 +287,13 @@ def parse_class_names(value: str | None, k: int | None) -> list[str] | None:
         return None
     path = Path(value)
     if path.is_file():
-        names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInputError(
+                f"--class-names file {path} is not UTF-8 text; save it as UTF-8."
+            ) from None
+        names = [line.strip() for line in text.splitlines() if line.strip()]
     else:
         names = [name.strip() for name in value.split(",")]
         if not all(names):

@@ -1,6 +1,7 @@
 """Quick start: plant label noise in a real dataset, then let labelaudit find it.
 
-Run with ``make demo``. Uses scikit-learn's bundled digits images (no download): a
+Run with ``.venv/bin/python examples/quickstart.py`` (after ``make demo`` or ``make test``
+has set up ``.venv``). Uses scikit-learn's bundled digits images (no download): a
 logistic regression gives out-of-sample probabilities by 5-fold cross-validation, 12% of
 the labels are corrupted with a known noise matrix, and labelaudit estimates the noise
 and flags the corrupted examples.

@@ -1,4 +1,4 @@
-"""Every Python example in the README and docs/ runs."""
+"""Every Python example in the README, docs/ and examples/ runs."""
 
 from __future__ import annotations
 
@@ -19,3 +19,9 @@ BLOCKS = [
 @pytest.mark.parametrize("code", BLOCKS)
 def test_doc_example_runs(code, capsys):
     exec(compile(code, "<doc>", "exec"), {})
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+def test_example_script_runs(script, capsys):
+    exec(compile(script.read_text(), str(script), "exec"), {"__name__": "__main__"})
+    assert "flagged" in capsys.readouterr().out

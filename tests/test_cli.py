@@ -393,6 +393,7 @@ def test_feature_table_class_names(tmp_path):
         ("engine", "--engine must be auto, numpy or streaming"),
         ("no_inputs", "Give --labels and --pred-probs"),
         ("no_label_column", "--table needs --label-column"),
+        ("table_streaming", "with --table the probabilities are computed in memory"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(npy_inputs, setup, message):
@@ -421,6 +422,8 @@ def test_bad_input_is_one_line_and_exit_2(npy_inputs, setup, message):
         args = ["audit", "--out", d / "o"]
     if setup == "no_label_column":
         args = ["audit", "--table", d / "t.csv", "--out", d / "o"]
+    if setup == "table_streaming":
+        args = ["audit", "--table", d / "t.csv", "--label-column", "y", "--engine", "streaming"]
     assert message in one_error_line(invoke(*args))
 
 

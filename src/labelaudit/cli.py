@@ -222,6 +222,11 @@ def audit(
             )
         if label_column is None:
             raise UsageError("--table needs --label-column (the column with the given labels).")
+        if engine == "streaming":
+            raise UsageError(
+                "--engine streaming reads a .npy of pred_probs in blocks; with --table the "
+                "probabilities are computed in memory. Drop --engine."
+            )
         codes, names, values, X, model = load_table_inputs(table, label_column)
         given = parse_class_names(class_names, len(names))
         named = values.dtype.kind not in "biuf"  # else the names are the numbers, in order

@@ -118,3 +118,17 @@ def test_default_model_per_kind_of_data(frame):
     X.loc[1, "age"] = np.nan
     probs = la.cross_val_pred_probs(text_model, X, y)
     assert (probs.argmax(axis=1) == (y == "good").to_numpy()).mean() > 0.95
+
+
+def test_default_model_takes_mixed_and_empty_columns(frame, recwarn):
+    """A column of numbers and text (as spreadsheets give) failed in the one-hot encoder
+    with a TypeError; an all-empty column warned in every fold."""
+    X, y = la.io.read_table(frame, label_column="label")
+    X = X[["age", "city"]].assign(
+        code=[7 if i % 2 else "b7" for i in range(len(X))],
+        kind=pd.Categorical(np.where(np.arange(len(X)) % 3, "x", None)),
+        empty=np.nan,
+    )
+    probs = la.cross_val_pred_probs(la.io.default_model(X), X, y)
+    assert probs.shape == (len(X), 2) and np.isfinite(probs).all()
+    assert not [w for w in recwarn if "without any observed values" in str(w.message)]

@@ -213,6 +213,12 @@ def as_text(column: Any) -> Any:
     return column.fillna("").astype(str)
 
 
+def as_categories(columns: Any) -> Any:
+    """Categorical columns as strings, so that a column mixing numbers and text (as read
+    from spreadsheets) can be one-hot encoded; a missing value is a category of its own."""
+    return columns.astype(object).where(columns.notna(), "(missing)").astype(str)
+
+
 def default_model(X: Any) -> Any:
     """A scikit-learn pipeline suited to ``X`` (see the module docstring).
 
@@ -235,8 +241,9 @@ def default_model(X: Any) -> Any:
     if not hasattr(X, "columns"):
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     text = text_column(X)
-    numeric = [c for c in X.columns if c != text and X[c].dtype.kind in "biuf"]
-    categorical = [c for c in X.columns if c != text and c not in numeric]
+    present = [c for c in X.columns if c != text and X[c].notna().any()]  # no empty columns
+    numeric = [c for c in present if X[c].dtype.kind in "biuf"]
+    categorical = [c for c in present if c not in numeric]
     sparse = text is not None
     parts: list[tuple[str, Any, Any]] = []
     if numeric:
@@ -248,11 +255,7 @@ def default_model(X: Any) -> Any:
             handle_unknown="infrequent_if_exist", max_categories=20, sparse_output=sparse
         )
         parts.append(
-            (
-                "categorical",
-                make_pipeline(SimpleImputer(strategy="most_frequent"), encoder),
-                categorical,
-            )
+            ("categorical", make_pipeline(FunctionTransformer(as_categories), encoder), categorical)
         )
     if text is not None:
         tfidf = TfidfVectorizer(sublinear_tf=True, min_df=2)

@@ -362,11 +362,14 @@ def test_feature_table_class_names(tmp_path):
     frame["label"] = y
     frame.to_csv(tmp_path / "ints.csv", index=False)
     names = [f"c{v}" for v in range(k)]
-    table = ("--table", tmp_path / "ints.csv", "--label-column", "label", "--folds", 3)
-    result = invoke("audit", *table, "--class-names", ",".join(names), "--out", tmp_path / "i")
-    assert result.exit_code == 0 and "Warning" not in result.output, result.output
-    issues = pd.read_csv(tmp_path / "i" / "issues.csv")
-    assert (issues["given_label"] == [names[v] for v in y]).all()
+    frame.astype({"label": "category"}).to_parquet(tmp_path / "ints.parquet")
+    for name in ("ints.csv", "ints.parquet"):  # plain integers, and integer categories
+        table = ("--table", tmp_path / name, "--label-column", "label", "--folds", 3)
+        out = tmp_path / name.replace(".", "_")
+        result = invoke("audit", *table, "--class-names", ",".join(names), "--out", out)
+        assert result.exit_code == 0 and "Warning" not in result.output, result.output
+        issues = pd.read_csv(out / "issues.csv")
+        assert (issues["given_label"] == [names[v] for v in y]).all()
     frame["label"] = np.array(["zeta", "alpha", "mid"])[y % 3]
     frame.to_csv(tmp_path / "names.csv", index=False)
     table = ("--table", tmp_path / "names.csv", "--label-column", "label", "--folds", 3)

@@ -81,6 +81,16 @@ def audit_npy_files(d, out):
     return invoke("audit", *args, "--class-names", "ant,bee,cat", "--out", out)
 
 
+def issue_tables(d, runs):
+    """issues.csv of an audit per named set of arguments (each run in ``d / name``)."""
+    tables = {}
+    for name, args in runs.items():
+        result = invoke("audit", *args, "--out", d / name)
+        assert result.exit_code == 0, result.output
+        tables[name] = pd.read_csv(d / name / "issues.csv")
+    return tables
+
+
 def test_audit_from_npy_files(npy_inputs):
     d, *_ = npy_inputs
     out = d / "out"
@@ -147,11 +157,7 @@ def test_headerless_csv_files_keep_their_first_row(npy_inputs):
         "npy": ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"),
         "bom": ("--labels", d / "labels_bom.csv", "--pred-probs", d / "probs.csv"),
     }
-    tables = {}
-    for name, args in runs.items():
-        result = invoke("audit", *args, "--out", d / name)
-        assert result.exit_code == 0, result.output
-        tables[name] = pd.read_csv(d / name / "issues.csv")
+    tables = issue_tables(d, runs)
     assert len(tables["bare"]) == len(labels)
     pd.testing.assert_frame_equal(tables["bare"], tables["npy"], check_exact=False)
     pd.testing.assert_frame_equal(tables["header"], tables["npy"], check_exact=False)
@@ -188,11 +194,9 @@ def test_missing_labels_and_blank_lines_are_errors_naming_the_rows(npy_inputs):
     # blank lines at the end, as editors leave them, change nothing
     (d / "trail.csv").write_text("\n".join(lines) + "\n\n\n")
     (d / "plain.csv").write_text("\n".join(lines) + "\n")
-    tables = {}
-    for name in ("trail", "plain"):
-        result = invoke("audit", "--labels", d / f"{name}.csv", *rest, "--out", d / name)
-        assert result.exit_code == 0, result.output
-        tables[name] = pd.read_csv(d / name / "issues.csv")
+    tables = issue_tables(
+        d, {name: ("--labels", d / f"{name}.csv", *rest) for name in ("trail", "plain")}
+    )
     assert len(tables["plain"]) == len(labels)
     pd.testing.assert_frame_equal(tables["trail"], tables["plain"])
     # a blank line in a pred_probs CSV is a row, not a shift of every later row
@@ -214,11 +218,7 @@ def test_pandas_index_columns_are_not_data(npy_inputs, crowd_files):
         "indexed": ("--labels", d / "l.csv", "--pred-probs", d / "p.csv"),
         "npy": ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"),
     }
-    tables = {}
-    for name, args in runs.items():
-        result = invoke("audit", *args, "--out", d / name)
-        assert result.exit_code == 0, result.output
-        tables[name] = pd.read_csv(d / name / "issues.csv")
+    tables = issue_tables(d, runs)
     pd.testing.assert_frame_equal(tables["indexed"], tables["npy"])
     _, crowd = crowd_files
     pd.DataFrame(np.where(crowd.labels >= 0, crowd.labels, np.nan)).to_csv(d / "wide.csv")
@@ -317,16 +317,12 @@ def test_class_names_order_string_labels(npy_inputs):
     order = ["emu", "cat", "dog"]  # the model's column order: code 0 is "emu"
     pd.DataFrame({"label": np.array(order)[labels]}).to_csv(d / "names.csv", index=False)
     given = ("--class-names", ",".join(order))
-    tables = {}
     runs = {
         "codes": ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy", *given),
         "names": ("--labels", d / "names.csv", "--pred-probs", d / "probs.npy", *given),
     }
     runs["streamed"] = (*runs["names"], "--engine", "streaming")
-    for name, args in runs.items():
-        result = invoke("audit", *args, "--out", d / name)
-        assert result.exit_code == 0, result.output
-        tables[name] = pd.read_csv(d / name / "issues.csv")
+    tables = issue_tables(d, runs)
     assert tables["codes"]["is_issue"].sum() == 20
     for name in ("names", "streamed"):
         pd.testing.assert_frame_equal(tables[name], tables["codes"], check_exact=False)

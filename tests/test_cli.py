@@ -228,6 +228,31 @@ def test_pandas_index_columns_are_not_data(npy_inputs, crowd_files):
     assert len(people) == crowd.labels.shape[1]
 
 
+def test_spaces_around_names_are_not_part_of_them(npy_inputs, tmp_path):
+    """'a, cat' in a CSV reads as ' cat': the same class as 'cat', not another one; a
+    blank annotation is missing, not a class."""
+    d, labels, probs, _ = npy_inputs
+    names = np.array(["ant", "bee", "cat"], dtype=object)[labels]
+    spaced = [f" {n}" if i % 2 else f"{n} " for i, n in enumerate(names)]
+    pd.DataFrame({"label": spaced}).to_csv(d / "spaced.csv", index=False)
+    pd.DataFrame({"label": names}).to_csv(d / "plain.csv", index=False)
+    pd.DataFrame(probs, columns=[" ant", "bee ", "cat"]).to_csv(d / "p.csv", index=False)
+    runs = {
+        name: ("--labels", d / f"{name}.csv", "--pred-probs", d / "p.csv")
+        for name in ("spaced", "plain")
+    }
+    tables = issue_tables(d, runs)
+    assert set(tables["spaced"]["given_label"]) == {"ant", "bee", "cat"}
+    pd.testing.assert_frame_equal(tables["spaced"], tables["plain"])
+    wide = pd.DataFrame({"w1": names, "w2": np.where(np.arange(len(names)) % 5, names, " ")})
+    wide.assign(w1=wide["w1"] + " ").to_csv(tmp_path / "wide.csv", index=False)
+    result = invoke("annotators", tmp_path / "wide.csv", "--out", tmp_path / "a")
+    assert result.exit_code == 0, result.output
+    consensus = pd.read_csv(tmp_path / "a" / "consensus.csv")
+    assert set(consensus["label"]) == {"ant", "bee", "cat"}
+    assert (consensus["n_annotations"][::5] == 1).all()
+
+
 def test_unreadable_tables_are_one_line_errors(npy_inputs):
     d, *_ = npy_inputs
     (d / "empty.csv").write_text("")

@@ -69,6 +69,9 @@ def test_read_table_keeps_one_row_per_line(frame, tmp_path):
     frame.to_csv(tmp_path / "indexed.csv")  # pandas' index is not a feature
     X, _ = la.io.read_table(tmp_path / "indexed.csv", label_column="label")
     assert list(X.columns) == ["age", "city", "review"]
+    blank = frame.assign(label=frame["label"].where(frame.index != 4, "  "))
+    with pytest.raises(InvalidInputError, match=r"missing values \(rows \[4\]"):
+        la.io.read_table(blank, label_column="label")  # a blank label is not a class
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(InvalidInputError, match="is not a readable table"):
         la.io.read_table(tmp_path / "empty.csv", label_column="label")

@@ -125,7 +125,8 @@ def load_labels(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
                 f"{values[row]}, not a whole number."
             )
         return values.astype(np.int64), None
-    names, codes = np.unique(values.astype(str), return_inverse=True)
+    # " cat" (as after "a, cat" in a CSV) is the class "cat"
+    names, codes = np.unique(np.char.strip(values.astype(str)), return_inverse=True)
     return codes.astype(np.int64), [str(n) for n in names]
 
 
@@ -173,7 +174,7 @@ def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] |
             bad = [c for c in frame.columns if c not in numeric.columns]
             raise InvalidInputError(f"{path}: every column must be a probability; not {bad}.")
         probs = numeric.to_numpy()
-        columns = [str(c) for c in frame.columns]
+        columns = [str(c).strip() for c in frame.columns]
         empty = np.flatnonzero(np.isnan(probs).all(axis=1))
         if empty.size:
             raise InvalidInputError(
@@ -270,13 +271,16 @@ def load_annotations(path: Path) -> tuple[Any, list[str] | None]:
 
 
 def _encode(frame: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
-    """String labels as float codes into their sorted names (NaN where missing)."""
+    """String labels as float codes into their sorted names, without surrounding spaces
+    (NaN where missing or blank)."""
     values = frame.to_numpy(dtype=object)
-    present = frame.notna().to_numpy()
-    names = sorted({str(v) for v in values[present]})
+    text = np.full(values.shape, "", dtype=object)
+    text[frame.notna().to_numpy()] = [str(v).strip() for v in values[frame.notna().to_numpy()]]
+    present = text != ""
+    names = sorted(set(text[present]))
     index = {name: code for code, name in enumerate(names)}
     codes = np.full(values.shape, np.nan)
-    codes[present] = [index[str(v)] for v in values[present]]
+    codes[present] = [index[v] for v in text[present]]
     return codes, names
 
 
@@ -314,7 +318,7 @@ def load_table_inputs(
     from labelaudit.io import default_model, read_table
 
     X, y = read_table(table, label_column=label_column)
-    values = y.to_numpy() if y.dtype.kind in "biuf" else y.astype(str).to_numpy()
+    values = y.to_numpy() if y.dtype.kind in "biuf" else y.astype(str).str.strip().to_numpy()
     classes, codes = np.unique(values, return_inverse=True)
     names = [str(v) for v in classes.tolist()]
     return codes.astype(np.int64), names, values, X, default_model(X)

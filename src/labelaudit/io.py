@@ -83,8 +83,11 @@ def read_table(source: Any, *, label_column: str) -> tuple[Any, Any]:
             f"The table has no column {label_column!r}. Its columns: {list(frame.columns)}."
         )
     y = frame[label_column]
-    if y.isna().any():
-        rows = np.flatnonzero(y.isna().to_numpy())
+    missing = y.isna()
+    if y.dtype.kind not in "biufc":  # text: a blank label is missing too
+        missing |= y.astype(str).str.strip() == ""
+    if missing.any():
+        rows = np.flatnonzero(missing.to_numpy())
         raise InvalidInputError(
             f"The label column {label_column!r} has missing values (rows "
             f"{rows[:5].tolist()}{'...' if rows.size > 5 else ''}, counting data rows from 0; "

@@ -158,6 +158,26 @@ def test_accepts_lists_series_and_all_float_widths(func, data):
 
 
 @pytest.mark.parametrize("func", PUBLIC, ids=IDS)
+def test_pandas_inputs_in_another_row_order_are_refused(func, data):
+    """Rows pair by position: a Series sorted or shuffled since pred_probs were made pairs
+    other examples, silently. Same index labels in another order are an error; other
+    indexes (a RangeIndex beside an id index) stay positional."""
+    labels, probs = data
+    frame = pd.DataFrame(probs, index=np.arange(len(labels)) * 3)
+    series = pd.Series(labels, index=frame.index)
+    shuffled = series.sample(frac=1, random_state=0)
+    with pytest.raises(InvalidInputError, match="same index labels in another order"):
+        func(shuffled, frame)
+    aligned = func(shuffled, frame.loc[shuffled.index])
+    expected = func(shuffled.to_numpy(), probs[np.argsort(np.argsort(shuffled.index))])
+    if isinstance(aligned, la.NoiseEstimate):
+        assert_array_equal(aligned.confident_joint, expected.confident_joint)
+    else:
+        assert_array_equal(aligned, expected)
+    func(pd.Series(labels, index=np.arange(len(labels)) + 1000), pd.DataFrame(probs))
+
+
+@pytest.mark.parametrize("func", PUBLIC, ids=IDS)
 def test_inputs_are_never_modified(func):
     labels, probs = make_data(3, 300, 5, dtype=np.float32, noise=0.3)
     labels_before, probs_before = labels.copy(), probs.copy()

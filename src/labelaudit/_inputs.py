@@ -40,6 +40,26 @@ from labelaudit.exceptions import InvalidInputError
 ENGINES = ("auto", "numpy", "streaming", "dask")
 
 
+def _pandas_index(value: Any) -> Any:
+    """The index of a pandas Series or DataFrame, else None."""
+    is_pandas = type(value).__module__.startswith("pandas")
+    return value.index if is_pandas and hasattr(value, "index") else None
+
+
+def check_aligned(labels: Any, pred_probs: Any) -> None:
+    """Rows are paired by position. Two pandas objects holding the same index labels in
+    another order (one of them sorted or shuffled since) would pair other examples."""
+    left, right = _pandas_index(labels), _pandas_index(pred_probs)
+    if left is None or right is None or left.equals(right) or len(left) != len(right):
+        return
+    if left.is_unique and right.is_unique and left.sort_values().equals(right.sort_values()):
+        raise InvalidInputError(
+            "labels and pred_probs hold the same index labels in another order; rows are "
+            "paired by position, so row i of each must be the same example. Align them "
+            "first, for example pred_probs = pred_probs.loc[labels.index]."
+        )
+
+
 def kind_of(pred_probs: Any) -> str:
     """The engine ``auto`` picks for ``pred_probs``."""
     if is_dask(pred_probs):
@@ -166,6 +186,7 @@ def sized_labels(labels: Any, n_rows: int) -> Any:
 
 def in_memory(labels: Any, pred_probs: Any) -> tuple[Any, Any]:
     """Labels and pred_probs as arrays, read whole (for ``engine="numpy"``)."""
+    check_aligned(labels, pred_probs)
     if kind_of(pred_probs) == "numpy":
         return load_labels(labels), pred_probs
     if is_dask(pred_probs):

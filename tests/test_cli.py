@@ -327,6 +327,10 @@ def test_audit_from_a_feature_table(tmp_path):
     result = audit_table("o")
     assert result.exit_code == 0, result.output
     assert np.load(tmp_path / "o" / "pred_probs.npy").shape == (n, 3)
+    # the report shows each listed issue's row (it showed only its position)
+    first = pd.read_csv(tmp_path / "o" / "issues.csv").sort_values("p_mislabeled").iloc[-1]
+    row = frame.iloc[int(first["example"])]
+    assert f"x1={row['x1']}; x2={row['x2']}" in (tmp_path / "o" / "report.html").read_text()
     # a class rarer than the folds is named in the warning, not numbered
     frame.loc[:1, "kind"] = "rare"
     rare = audit_table("r")
@@ -370,6 +374,25 @@ def test_class_names_order_string_labels(npy_inputs):
     header_run = ("--labels", d / "names.csv", "--pred-probs", d / "named.csv")
     clash = invoke("audit", *header_run, "--class-names", "cat,dog,emu", "--out", d / "x")
     assert "unlike pred_probs' header" in one_error_line(clash)
+
+
+def test_feature_table_with_text_shows_the_text(tmp_path):
+    rng = np.random.default_rng(0)
+    good = ["works great, love it", "excellent value, would buy again", "great, does the job"]
+    bad = ["arrived broken and late", "a waste of money, broke at once", "terrible, it broke"]
+    y = rng.integers(0, 2, 240)
+    words = [f"{(bad if v else good)[i % 3]} (order {i})" for i, v in enumerate(y)]
+    labels = np.where(y == 1, "bad", "good")
+    labels[:6] = np.where(y[:6] == 1, "good", "bad")  # six flipped
+    pd.DataFrame({"review": words, "label": labels}).to_csv(tmp_path / "t.csv", index=False)
+    table = ("--table", tmp_path / "t.csv", "--label-column", "label", "--folds", 3)
+    result = invoke("audit", *table, "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    issues = pd.read_csv(tmp_path / "o" / "issues.csv")
+    flagged = issues.loc[issues["is_issue"], "example"].tolist()
+    assert flagged and set(flagged) <= set(range(6))
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert all(words[i] in html for i in flagged)
 
 
 def test_feature_table_class_names(tmp_path):

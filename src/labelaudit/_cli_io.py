@@ -324,6 +324,24 @@ def load_table_inputs(
     return codes.astype(np.int64), names, values, X, default_model(X)
 
 
+#: Issues the report lists.
+REPORT_TOP = 50
+
+
+def example_texts(X: Any, audit: Any, count: int) -> list[str]:
+    """What the report shows of each listed issue of a feature table: its text column, or
+    its features as ``column=value`` pairs (empty for the rows it does not list)."""
+    from labelaudit.io import text_column
+
+    texts = [""] * len(X)
+    text = text_column(X)
+    for i in audit.ranked_issues().head(count).index.tolist():
+        row = X.iloc[i]
+        pairs = "; ".join(f"{column}={value}" for column, value in row.items())
+        texts[i] = str(row[text]) if text is not None else pairs
+    return texts
+
+
 def write_outputs(
     result: Any,
     out: Path,

@@ -201,8 +201,10 @@ def audit(
     """Audit labels: from --labels and --pred-probs, or from --table and --label-column."""
     from labelaudit import audit as run_audit
     from labelaudit._cli_io import (
+        REPORT_TOP,
         StreamedFile,
         check_given_names,
+        example_texts,
         load_named_pred_probs,
         load_table_inputs,
         match_columns,
@@ -271,7 +273,8 @@ def audit(
     else:
         result = run_audit(codes, probs, class_names=names)
         metadata["engine"] = "numpy (in memory)"
-    report = render(result, metadata=metadata)
+    texts = None if table is None else example_texts(X, result, REPORT_TOP)
+    report = render(result, metadata=metadata, texts=texts, top=REPORT_TOP)
     summary = summary_dict(result, metadata)
     print_summary(result, top)
     written = write_outputs(

@@ -330,7 +330,7 @@ def test_audit_from_a_feature_table(tmp_path):
     # the report shows each listed issue's row (it showed only its position)
     first = pd.read_csv(tmp_path / "o" / "issues.csv").sort_values("p_mislabeled").iloc[-1]
     row = frame.iloc[int(first["example"])]
-    assert f"x1={row['x1']}; x2={row['x2']}" in (tmp_path / "o" / "report.html").read_text()
+    assert f"x1={row['x1']:.4g}; x2={row['x2']:.4g}" in (tmp_path / "o" / "report.html").read_text()
     # a class rarer than the folds is named in the warning, not numbered
     frame.loc[:1, "kind"] = "rare"
     rare = audit_table("r")

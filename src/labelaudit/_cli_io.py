@@ -324,6 +324,11 @@ def load_table_inputs(
     return codes.astype(np.int64), names, values, X, default_model(X)
 
 
+def _short(value: Any) -> str:
+    """A feature's value for the report: floats to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 #: Issues the report lists.
 REPORT_TOP = 50
 
@@ -337,7 +342,7 @@ def example_texts(X: Any, audit: Any, count: int) -> list[str]:
     text = text_column(X)
     for i in audit.ranked_issues().head(count).index.tolist():
         row = X.iloc[i]
-        pairs = "; ".join(f"{column}={value}" for column, value in row.items())
+        pairs = "; ".join(f"{column}={_short(value)}" for column, value in row.items())
         texts[i] = str(row[text]) if text is not None else pairs
     return texts
 

@@ -505,6 +505,52 @@ def test_export_queue_most_likely_errors_first(demo_dir, fmt, tmp_path):
     assert "is a folder; give a file name" in one_error_line(folder)
 
 
+def test_export_with_the_data_of_each_example(tmp_path):
+    """A queue of positions cannot be reviewed in Label Studio; --data adds each queued
+    example's row (its text, say) to the task, and to the CSV and JSONL rows."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 50)
+    probs = np.full((150, 3), 0.05)
+    probs[np.arange(150), y] = 0.9
+    labels = y.copy()
+    labels[[3, 70]] = [1, 2]
+    np.save(tmp_path / "labels.npy", labels)
+    np.save(tmp_path / "probs.npy", probs)
+    data = pd.DataFrame(
+        {"text": [f"example {i}" for i in range(150)], "reason": "x", "weight": rng.random(150)}
+    )
+    data.loc[70, "weight"] = np.nan
+    data.to_csv(tmp_path / "data.csv", index=False)
+    args = ("--labels", tmp_path / "labels.npy", "--pred-probs", tmp_path / "probs.npy")
+    assert invoke("audit", *args, "--out", tmp_path / "a").exit_code == 0
+    for fmt in ("label-studio", "csv"):
+        target = tmp_path / f"q.{fmt}"
+        result = invoke(
+            "export",
+            tmp_path / "a",
+            "--format",
+            fmt,
+            "--data",
+            tmp_path / "data.csv",
+            "--out",
+            target,
+        )
+        assert result.exit_code == 0, result.output
+    tasks = json.loads((tmp_path / "q.label-studio").read_text())
+    assert sorted(t["data"]["example"] for t in tasks) == [3, 70]
+    for task in tasks:
+        i = task["data"]["example"]
+        assert task["data"]["text"] == f"example {i}" and task["data"]["data_reason"] == "x"
+        assert task["data"]["weight"] == (None if i == 70 else data.loc[i, "weight"])
+    queue = pd.read_csv(tmp_path / "q.csv")
+    assert (queue["text"] == [f"example {i}" for i in queue["example"]]).all()
+    data.iloc[:-1].to_csv(tmp_path / "short.csv", index=False)
+    short = invoke(
+        "export", tmp_path / "a", "--data", tmp_path / "short.csv", "--out", tmp_path / "s.csv"
+    )
+    assert "has 149 rows for the audit's 150 examples" in one_error_line(short)
+
+
 def test_export_errors(tmp_path):
     assert "no issues.parquet" in one_error_line(invoke("export", tmp_path))
     assert "--format must be one of" in one_error_line(

@@ -35,16 +35,46 @@ def read_queue(audit_dir: Path) -> Any:
         raise InvalidInputError(f"{audit_dir}: the issue table lacks the columns {missing}.")
     from labelaudit._audit import rank_flagged
 
-    return rank_flagged(table.rename_axis("example").reset_index())[COLUMNS]
+    queue = rank_flagged(table.rename_axis("example").reset_index())[COLUMNS]
+    queue.attrs["n_examples"] = len(table)  # for with_data's check
+    return queue
+
+
+def with_data(queue: Any, path: Path) -> Any:
+    """The queue with the columns of the table at ``path`` (one row per example of the
+    audit, in its order) for each queued example; a column named like one of the queue's
+    gets a ``data_`` prefix."""
+    from labelaudit.io import read_table_file
+
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise InvalidInputError(f"--data {path}: expected a .csv or .parquet table.")
+    if not path.is_file():
+        raise InvalidInputError(f"No such file: {path}")
+    data = read_table_file(path)
+    n = queue.attrs["n_examples"]
+    if len(data) != n:
+        raise InvalidInputError(
+            f"--data {path} has {len(data)} rows for the audit's {n} examples; give the table "
+            "the audit was run on, one row per example in the same order."
+        )
+    rows = data.iloc[queue["example"].to_numpy()].reset_index(drop=True)
+    rows.columns = [f"data_{c}" if c in COLUMNS else str(c) for c in rows.columns]
+    return queue.reset_index(drop=True).join(rows)
 
 
 def to_csv(queue: Any, path: Path) -> None:
     queue.to_csv(path, index=False)
 
 
+def _plain(value: Any) -> Any:
+    """A JSON value: NumPy scalars as Python ones, missing values as null (JSON has no NaN)."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and value != value else value
+
+
 def _records(queue: Any) -> list[dict[str, Any]]:
     return [
-        {key: (value.item() if hasattr(value, "item") else value) for key, value in row.items()}
+        {key: _plain(value) for key, value in row.items()}
         for row in queue.astype({"given_label": str, "suggested_label": str}).to_dict("records")
     ]
 
@@ -62,7 +92,7 @@ def to_label_studio(queue: Any, path: Path) -> None:
 
     tasks = [
         {
-            "data": {k: r[k] for k in ("example", "given_label", "kind", "reason")},
+            "data": {k: v for k, v in r.items() if k not in ("suggested_label", "p_mislabeled")},
             "predictions": [
                 {
                     "model_version": f"labelaudit {__version__}",

@@ -407,10 +407,17 @@ def export(
     audit_dir: Annotated[Path, typer.Argument(help="A folder written by labelaudit audit/demo.")],
     format: Annotated[str, typer.Option(help="csv, jsonl or label-studio.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Output file (default: in AUDIT_DIR).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .csv/.parquet table, one row per example in the audit's order, whose "
+            "columns (text, image URLs...) go with each queued example."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a relabeling queue, most expected errors fixed per review first."""
-    from labelaudit._export import EXPORTERS, read_queue
+    from labelaudit._export import EXPORTERS, read_queue, with_data
 
     if format not in EXPORTERS:
         raise UsageError(f"--format must be one of {sorted(EXPORTERS)}. Got {format!r}.")
@@ -421,6 +428,8 @@ def export(
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it.")
     queue = read_queue(audit_dir)
+    if data is not None:
+        queue = with_data(queue, data)
     target.parent.mkdir(parents=True, exist_ok=True)  # as audit's --out folder is made
     EXPORTERS[format](queue, target)
     out_console.print(f"Wrote {len(queue)} examples to {target}", highlight=False)

@@ -441,6 +441,7 @@ def test_feature_table_class_names(tmp_path):
         ("no_inputs", "Give --labels and --pred-probs"),
         ("no_label_column", "--table needs --label-column"),
         ("table_streaming", "with --table the probabilities are computed in memory"),
+        ("table_data", "--data is for --labels; with --table the report shows its rows"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(npy_inputs, setup, message):
@@ -471,6 +472,8 @@ def test_bad_input_is_one_line_and_exit_2(npy_inputs, setup, message):
         args = ["audit", "--table", d / "t.csv", "--out", d / "o"]
     if setup == "table_streaming":
         args = ["audit", "--table", d / "t.csv", "--label-column", "y", "--engine", "streaming"]
+    if setup == "table_data":
+        args = ["audit", "--table", d / "t.csv", "--label-column", "y", "--data", d / "t.csv"]
     assert message in one_error_line(invoke(*args))
 
 
@@ -505,9 +508,10 @@ def test_export_queue_most_likely_errors_first(demo_dir, fmt, tmp_path):
     assert "is a folder; give a file name" in one_error_line(folder)
 
 
-def test_export_with_the_data_of_each_example(tmp_path):
+def test_audit_and_export_with_the_data_of_each_example(tmp_path):
     """A queue of positions cannot be reviewed in Label Studio; --data adds each queued
-    example's row (its text, say) to the task, and to the CSV and JSONL rows."""
+    example's row (its text, say) to the task, and to the CSV and JSONL rows; given to
+    audit, the report shows the rows of the issues it lists."""
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 50)
     probs = np.full((150, 3), 0.05)
@@ -536,6 +540,12 @@ def test_export_with_the_data_of_each_example(tmp_path):
             target,
         )
         assert result.exit_code == 0, result.output
+    html = (tmp_path / "a" / "report.html").read_text()
+    assert "example 3" not in html  # no --data at audit time: positions only
+    with_rows = invoke("audit", *args, "--data", tmp_path / "data.csv", "--out", tmp_path / "b")
+    assert with_rows.exit_code == 0, with_rows.output
+    html = (tmp_path / "b" / "report.html").read_text()
+    assert "text=example 3; reason=x" in html and "text=example 70" in html
     tasks = json.loads((tmp_path / "q.label-studio").read_text())
     assert sorted(t["data"]["example"] for t in tasks) == [3, 70]
     for task in tasks:
@@ -549,6 +559,8 @@ def test_export_with_the_data_of_each_example(tmp_path):
         "export", tmp_path / "a", "--data", tmp_path / "short.csv", "--out", tmp_path / "s.csv"
     )
     assert "has 149 rows for the audit's 150 examples" in one_error_line(short)
+    short = invoke("audit", *args, "--data", tmp_path / "short.csv", "--out", tmp_path / "c")
+    assert "has 149 rows for 150 labels" in one_error_line(short)
 
 
 def test_export_errors(tmp_path):

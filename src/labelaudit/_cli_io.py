@@ -324,6 +324,17 @@ def load_table_inputs(
     return codes.astype(np.int64), names, values, X, default_model(X)
 
 
+def read_data_table(path: Path) -> Any:
+    """A ``--data`` table: .csv or .parquet, one row per example."""
+    from labelaudit.io import read_table_file
+
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise InvalidInputError(f"--data {path}: expected a .csv or .parquet table.")
+    if not path.is_file():
+        raise InvalidInputError(f"No such file: {path}")
+    return read_table_file(path)
+
+
 def _short(value: Any) -> str:
     """A feature's value for the report: floats to 4 significant digits."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)

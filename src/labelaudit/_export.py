@@ -44,13 +44,9 @@ def with_data(queue: Any, path: Path) -> Any:
     """The queue with the columns of the table at ``path`` (one row per example of the
     audit, in its order) for each queued example; a column named like one of the queue's
     gets a ``data_`` prefix."""
-    from labelaudit.io import read_table_file
+    from labelaudit._cli_io import read_data_table
 
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        raise InvalidInputError(f"--data {path}: expected a .csv or .parquet table.")
-    if not path.is_file():
-        raise InvalidInputError(f"No such file: {path}")
-    data = read_table_file(path)
+    data = read_data_table(path)
     n = queue.attrs["n_examples"]
     if len(data) != n:
         raise InvalidInputError(

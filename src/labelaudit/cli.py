@@ -176,6 +176,13 @@ def audit(
         Path | None, typer.Option(help="A .csv/.parquet table of features and labels.")
     ] = None,
     label_column: Annotated[str | None, typer.Option(help="The label column of --table.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --labels: a .csv/.parquet table, one row per example, whose rows the "
+            "report shows beside the issues (with --table, that table's)."
+        ),
+    ] = None,
     class_names: Annotated[
         str | None,
         typer.Option(
@@ -208,6 +215,7 @@ def audit(
         load_named_pred_probs,
         load_table_inputs,
         match_columns,
+        read_data_table,
         stream_pred_probs,
     )
     from labelaudit.report import render
@@ -229,6 +237,8 @@ def audit(
                 "--engine streaming reads a .npy of pred_probs in blocks; with --table the "
                 "probabilities are computed in memory. Drop --engine."
             )
+        if data is not None:
+            raise UsageError("--data is for --labels; with --table the report shows its rows.")
         codes, names, values, X, model = load_table_inputs(table, label_column)
         given = parse_class_names(class_names, len(names))
         named = values.dtype.kind not in "biuf"  # else the names are the numbers, in order
@@ -267,13 +277,19 @@ def audit(
     else:
         raise UsageError("Give --labels and --pred-probs, or --table and --label-column.")
     names = given or names or [str(i) for i in range(probs.shape[1])]
+    rows = X if table is not None else None if data is None else read_data_table(data)
+    if rows is not None and len(rows) != len(codes):
+        raise UsageError(
+            f"--data {data} has {len(rows)} rows for {len(codes)} labels; give one row per "
+            "example, in the order of the labels."
+        )
     if isinstance(probs, StreamedFile):
         result = run_audit(codes, probs.path, class_names=names, engine="streaming")
         metadata["engine"] = "streaming (blocks of the .npy file)"
     else:
         result = run_audit(codes, probs, class_names=names)
         metadata["engine"] = "numpy (in memory)"
-    texts = None if table is None else example_texts(X, result, REPORT_TOP)
+    texts = None if rows is None else example_texts(rows, result, REPORT_TOP)
     report = render(result, metadata=metadata, texts=texts, top=REPORT_TOP)
     summary = summary_dict(result, metadata)
     print_summary(result, top)

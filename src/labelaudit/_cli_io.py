@@ -274,8 +274,9 @@ def _encode(frame: Any) -> tuple[np.ndarray[Any, Any], list[str]]:
     """String labels as float codes into their sorted names, without surrounding spaces
     (NaN where missing or blank)."""
     values = frame.to_numpy(dtype=object)
+    given = frame.notna().to_numpy()
     text = np.full(values.shape, "", dtype=object)
-    text[frame.notna().to_numpy()] = [str(v).strip() for v in values[frame.notna().to_numpy()]]
+    text[given] = [str(v).strip() for v in values[given]]
     present = text != ""
     names = sorted(set(text[present]))
     index = {name: code for code, name in enumerate(names)}

@@ -253,6 +253,23 @@ def test_spaces_around_names_are_not_part_of_them(npy_inputs, tmp_path):
     assert (consensus["n_annotations"][::5] == 1).all()
 
 
+def test_one_table_for_labels_and_probabilities(npy_inputs):
+    """A table of probability columns and a 'label' column, given as both --labels and
+    --pred-probs: its label column was read as one more probability (then "logits")."""
+    d, labels, probs, _ = npy_inputs
+    both = pd.DataFrame(probs, columns=["p0", "p1", "p2"]).assign(label=labels)
+    both.to_csv(d / "both.csv", index=False)
+    both.to_parquet(d / "both.parquet")
+    runs = {
+        ext: ("--labels", d / f"both.{ext}", "--pred-probs", d / f"both.{ext}")
+        for ext in ("csv", "parquet")
+    }
+    runs["npy"] = ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy")
+    tables = issue_tables(d, runs)
+    for name in ("csv", "parquet"):
+        pd.testing.assert_frame_equal(tables[name], tables["npy"], check_exact=False)
+
+
 def test_unreadable_tables_are_one_line_errors(npy_inputs):
     d, *_ = npy_inputs
     (d / "empty.csv").write_text("")

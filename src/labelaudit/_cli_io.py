@@ -169,6 +169,8 @@ def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] |
         probs = _read_npy(path)
     else:
         frame = _read_frame(path, _starts_with_probabilities)
+        if "label" in frame.columns and frame.shape[1] > 2:
+            frame = frame.drop(columns="label")  # one table for both: --labels reads this one
         numeric = frame.select_dtypes("number")
         if numeric.shape[1] != frame.shape[1]:
             bad = [c for c in frame.columns if c not in numeric.columns]

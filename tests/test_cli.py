@@ -693,6 +693,55 @@ def test_annotators_string_labels_follow_the_probability_columns_names(crowd_fil
     assert np.allclose(by_name["p_correct"], by_code["p_correct"])
 
 
+def test_annotators_pred_probs_rows_found_by_item(crowd_files, tmp_path):
+    """A long table with item ids and a pred_probs table with an 'item' column, each in
+    its own order: the 'item' column was read as a probability; rows now go to their
+    items by id."""
+    d, crowd = crowd_files
+    n = crowd.labels.shape[0]
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(5), n)
+    np.save(tmp_path / "probs.npy", probs)
+    ids = np.array([f"img_{i:04d}" for i in range(n)])
+    items, people = np.nonzero(crowd.labels >= 0)
+    long = pd.DataFrame(
+        {"item": ids[items], "annotator": people, "label": crowd.labels[items, people]}
+    )
+    long.sample(frac=1, random_state=0).to_csv(tmp_path / "long.csv", index=False)
+    table = pd.DataFrame(probs).assign(item=ids).sample(frac=1, random_state=1)
+    table.to_csv(tmp_path / "p.csv", index=False)
+    by_id = invoke(
+        "annotators",
+        tmp_path / "long.csv",
+        "--pred-probs",
+        tmp_path / "p.csv",
+        "--out",
+        tmp_path / "i",
+    )
+    by_row = invoke(
+        "annotators",
+        d / "wide.npy",
+        "--pred-probs",
+        tmp_path / "probs.npy",
+        "--out",
+        tmp_path / "w",
+    )
+    assert by_id.exit_code == 0 and by_row.exit_code == 0, by_id.output + by_row.output
+    found = pd.read_csv(tmp_path / "i" / "consensus.csv").set_index("item").loc[ids]
+    rows = pd.read_csv(tmp_path / "w" / "consensus.csv")
+    assert np.allclose(found["p_correct"], rows["p_correct"])
+    table.iloc[1:].to_csv(tmp_path / "short.csv", index=False)
+    short = invoke(
+        "annotators",
+        tmp_path / "long.csv",
+        "--pred-probs",
+        tmp_path / "short.csv",
+        "--out",
+        tmp_path / "s",
+    )
+    assert "has no row for 1 annotated item(s)" in one_error_line(short)
+
+
 def test_annotators_command_errors(crowd_files, tmp_path):
     d, _ = crowd_files
     bad = pd.DataFrame({"who": ["x", "y"], "what": [1, 2]})

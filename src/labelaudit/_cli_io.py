@@ -161,9 +161,13 @@ def stream_pred_probs(path: Path) -> StreamedFile:
     return StreamedFile(path, NpyChunks(path, None).header.shape)
 
 
-def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
+def load_named_pred_probs(
+    path: Path, items: Any = None
+) -> tuple[np.ndarray[Any, Any], list[str] | None]:
     """An (N, K) float array from .npy, or from the numeric columns of a table, and, for a
-    table, its column names."""
+    table, its column names. With ``items`` (the annotated items' ids, in the analysis'
+    order), a table's ``item`` column says whose row each is, and the rows follow
+    ``items``."""
     columns = None
     if path.suffix.lower() == ".npy":
         probs = _read_npy(path)
@@ -171,6 +175,8 @@ def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] |
         frame = _read_frame(path, _starts_with_probabilities)
         if "label" in frame.columns and frame.shape[1] > 2:
             frame = frame.drop(columns="label")  # one table for both: --labels reads this one
+        if items is not None and "item" in frame.columns:
+            frame = _rows_of_items(frame, items, path)
         numeric = frame.select_dtypes("number")
         if numeric.shape[1] != frame.shape[1]:
             bad = [c for c in frame.columns if c not in numeric.columns]
@@ -190,6 +196,22 @@ def load_named_pred_probs(path: Path) -> tuple[np.ndarray[Any, Any], list[str] |
             f"and dtype {probs.dtype}."
         )
     return probs, columns
+
+
+def _rows_of_items(frame: Any, items: Any, path: Path) -> Any:
+    """The rows of ``frame`` for ``items``, in that order, found by its ``item`` column."""
+    ids = frame["item"]
+    if not ids.is_unique:
+        repeated = ids[ids.duplicated()].unique()[:5].tolist()
+        raise InvalidInputError(f"{path}: items {repeated} have more than one row.")
+    rows = frame.drop(columns="item").set_index(ids)
+    absent = items.difference(rows.index)
+    if len(absent):
+        raise InvalidInputError(
+            f"{path} has no row for {len(absent)} annotated item(s), such as "
+            f"{absent[:5].tolist()}; give every annotated item its probabilities."
+        )
+    return rows.loc[items].reset_index(drop=True)
 
 
 def _column_codes(names: list[str] | None, columns: list[str] | None) -> IntArray | None:
@@ -243,6 +265,15 @@ def match_annotation_columns(
     recoded = part.copy()
     recoded[:] = moved[np.where(np.isnan(codes), -1, codes).astype(np.int64)]
     return (table.assign(label=recoded["label"]) if long else recoded), columns
+
+
+def annotated_items(table: Any) -> Any:
+    """The ids of the annotated items, in the order the analysis takes them."""
+    from labelaudit._annotators import as_long
+
+    pd = import_pandas()
+    long = as_long(table)
+    return pd.RangeIndex(long.n_items) if long.item_index is None else long.item_index
 
 
 def load_annotations(path: Path) -> tuple[Any, list[str] | None]:

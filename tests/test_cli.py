@@ -270,6 +270,25 @@ def test_one_table_for_labels_and_probabilities(npy_inputs):
         pd.testing.assert_frame_equal(tables[name], tables["npy"], check_exact=False)
 
 
+def test_semicolon_and_tab_separated_csv(npy_inputs):
+    """Spreadsheets in locales with a decimal comma save CSV with semicolons: the whole
+    line was one column ('every column must be a probability'), or with decimal commas
+    a table of the wrong shape."""
+    d, _, probs, _ = npy_inputs
+    frame = pd.DataFrame(probs, columns=list("abc"))
+    frame.to_csv(d / "semi.csv", sep=";", decimal=",", index=False)
+    frame.to_csv(d / "semidot.csv", sep=";", index=False)
+    frame.to_csv(d / "tab.csv", sep="\t", index=False)
+    runs = {
+        name: ("--labels", d / "labels.npy", "--pred-probs", d / f"{name}.csv")
+        for name in ("semi", "semidot", "tab")
+    }
+    runs["npy"] = ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy")
+    tables = issue_tables(d, runs)
+    for name in ("semi", "semidot", "tab"):
+        pd.testing.assert_frame_equal(tables[name], tables["npy"], check_exact=False)
+
+
 def test_unreadable_tables_are_one_line_errors(npy_inputs):
     d, *_ = npy_inputs
     (d / "empty.csv").write_text("")

@@ -123,7 +123,7 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        frame = pd.read_csv(path, skip_blank_lines=False, **csv_options)
+        frame = pd.read_csv(path, skip_blank_lines=False, **_dialect(path), **csv_options)
     except FileNotFoundError:
         raise InvalidInputError(f"No such file: {str(path)!r}.") from None
     except UnicodeDecodeError:
@@ -138,6 +138,21 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
     extra = _trailing_blank_lines(path)
     frame = frame.iloc[: len(frame) - extra] if extra else frame
     return _without_index_column(frame)
+
+
+def _dialect(path: Path) -> dict[str, str]:
+    """Separator and decimal mark of a CSV: commas, unless its first line has none and
+    semicolons or tabs instead (as spreadsheets save CSV in locales where the comma is
+    the decimal mark; then a comma in the next line is one)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first, second = handle.readline(), handle.readline()
+    except UnicodeDecodeError:
+        return {}  # reading the table says so
+    for sep in (";", "\t"):
+        if "," not in first and sep in first:
+            return {"sep": sep, "decimal": "," if "," in second else "."}
+    return {}
 
 
 def _without_index_column(frame: Any) -> Any:

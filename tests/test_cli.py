@@ -606,6 +606,11 @@ def test_export_errors(tmp_path):
     )
 
 
+def annotate(annotations, pred_probs, out):
+    """The annotators command on a file of annotations with a model's pred_probs."""
+    return invoke("annotators", annotations, "--pred-probs", pred_probs, "--out", out)
+
+
 @pytest.fixture(scope="module")
 def crowd_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("crowd")
@@ -689,22 +694,8 @@ def test_annotators_string_labels_follow_the_probability_columns_names(crowd_fil
     pd.DataFrame(probs[:, order], columns=names[order]).to_csv(tmp_path / "probs.csv", index=False)
     wide = pd.DataFrame(np.where(crowd.labels >= 0, names[crowd.labels], None))
     wide.to_csv(tmp_path / "named.csv", index=False)
-    named = invoke(
-        "annotators",
-        tmp_path / "named.csv",
-        "--pred-probs",
-        tmp_path / "probs.csv",
-        "--out",
-        tmp_path / "n",
-    )
-    coded = invoke(
-        "annotators",
-        d / "wide.npy",
-        "--pred-probs",
-        tmp_path / "probs.npy",
-        "--out",
-        tmp_path / "c",
-    )
+    named = annotate(tmp_path / "named.csv", tmp_path / "probs.csv", tmp_path / "n")
+    coded = annotate(d / "wide.npy", tmp_path / "probs.npy", tmp_path / "c")
     assert named.exit_code == 0 and coded.exit_code == 0, named.output + coded.output
     by_name = pd.read_csv(tmp_path / "n" / "consensus.csv")
     by_code = pd.read_csv(tmp_path / "c" / "consensus.csv")
@@ -729,35 +720,14 @@ def test_annotators_pred_probs_rows_found_by_item(crowd_files, tmp_path):
     long.sample(frac=1, random_state=0).to_csv(tmp_path / "long.csv", index=False)
     table = pd.DataFrame(probs).assign(item=ids).sample(frac=1, random_state=1)
     table.to_csv(tmp_path / "p.csv", index=False)
-    by_id = invoke(
-        "annotators",
-        tmp_path / "long.csv",
-        "--pred-probs",
-        tmp_path / "p.csv",
-        "--out",
-        tmp_path / "i",
-    )
-    by_row = invoke(
-        "annotators",
-        d / "wide.npy",
-        "--pred-probs",
-        tmp_path / "probs.npy",
-        "--out",
-        tmp_path / "w",
-    )
+    by_id = annotate(tmp_path / "long.csv", tmp_path / "p.csv", tmp_path / "i")
+    by_row = annotate(d / "wide.npy", tmp_path / "probs.npy", tmp_path / "w")
     assert by_id.exit_code == 0 and by_row.exit_code == 0, by_id.output + by_row.output
     found = pd.read_csv(tmp_path / "i" / "consensus.csv").set_index("item").loc[ids]
     rows = pd.read_csv(tmp_path / "w" / "consensus.csv")
     assert np.allclose(found["p_correct"], rows["p_correct"])
     table.iloc[1:].to_csv(tmp_path / "short.csv", index=False)
-    short = invoke(
-        "annotators",
-        tmp_path / "long.csv",
-        "--pred-probs",
-        tmp_path / "short.csv",
-        "--out",
-        tmp_path / "s",
-    )
+    short = annotate(tmp_path / "long.csv", tmp_path / "short.csv", tmp_path / "s")
     assert "has no row for 1 annotated item(s)" in one_error_line(short)
 
 

@@ -162,6 +162,9 @@ def test_headerless_csv_files_keep_their_first_row(npy_inputs):
     pd.testing.assert_frame_equal(tables["bare"], tables["npy"], check_exact=False)
     pd.testing.assert_frame_equal(tables["header"], tables["npy"], check_exact=False)
     pd.testing.assert_frame_equal(tables["bom"], tables["npy"], check_exact=False)
+    np.save(d / "column.npy", labels.reshape(-1, 1))  # a column vector is one label per row
+    column = issue_tables(d, {"column": ("--labels", d / "column.npy", *runs["npy"][2:])})
+    pd.testing.assert_frame_equal(column["column"], tables["npy"])
     # string labels cannot tell a header from data: the error says what probably happened
     (d / "names.csv").write_text("".join(f"{'abc'[v]}\n" for v in labels))
     one_off = invoke("audit", "--labels", d / "names.csv", *runs["npy"][2:], "--out", d / "x")

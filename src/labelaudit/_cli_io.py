@@ -104,6 +104,8 @@ def load_labels(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
                 f"{list(frame.columns)}."
             )
         values = frame[column or frame.columns[0]].to_numpy()
+    if values.ndim == 2 and values.shape[1] == 1:  # a column vector, as y.reshape(-1, 1)
+        values = values[:, 0]
     if values.ndim != 1:
         raise InvalidInputError(f"{path}: labels must be 1-D; got shape {values.shape}.")
     if values.dtype.kind in "iu":

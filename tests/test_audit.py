@@ -196,6 +196,20 @@ def test_default_class_names_are_the_indices():
     assert list(audit.classes["class_name"]) == ["0", "1", "2"]
 
 
+def test_class_names_from_a_frame_or_a_model():
+    """class_names=df.columns (a pandas Index) was refused as not a sequence, and the
+    annotators' class_names=Index failed on its truth value."""
+    pd = pytest.importorskip("pandas")
+    labels, probs, _ = confused_data(seed=2, n_per_class=50)
+    frame = pd.DataFrame(probs, columns=["ant", "bee", "cat"])
+    expected = la.audit(labels, probs, class_names=["ant", "bee", "cat"]).classes
+    for names in (frame.columns, pd.Series(frame.columns), np.array(frame.columns)):
+        assert la.audit(labels, frame, class_names=names).classes.equals(expected)
+    crowd = la.noise.simulate_crowd(labels, labels_per_item=3, random_state=0)
+    people = la.analyze_annotators(crowd.labels, class_names=frame.columns)
+    assert list(people.confusion(0).columns) == ["ant", "bee", "cat"]
+
+
 def test_inputs_are_not_modified():
     labels, probs, _ = confused_data(seed=3, n_per_class=50)
     labels_before, probs_before = labels.copy(), probs.copy()
@@ -215,6 +229,7 @@ def test_threshold_moves_the_flags():
     ("kwargs", "message"),
     [
         ({"class_names": ["a", "b"]}, "class_names must hold 3 distinct names"),
+        ({"class_names": np.array([["a", "b", "c"]])}, "class_names must be a sequence of 3"),
         ({"class_names": ["a", "a", "b"]}, "3 distinct"),
         ({"class_names": "abc"}, "class_names must be a sequence of 3 names"),
         ({"threshold": 0.0}, "'threshold' parameter must be a number in \\(0, 1\\]"),

@@ -11,6 +11,7 @@ from labelaudit._results import import_pandas
 from labelaudit._typing import FloatArray, IntArray
 from labelaudit._validation import (
     as_pred_probs,
+    check_class_names,
     check_count,
     check_fraction,
     check_option,
@@ -216,8 +217,8 @@ def analyze_annotators(
         each held-out label. ``auto``: ``model`` with pred_probs, else ``dawid_skene``.
     n_classes : int, optional
         Number of classes (default: from pred_probs, else the largest label + 1).
-    class_names : list of str, optional
-        Names for the confusion tables.
+    class_names : sequence of str, optional
+        One name per class (a list, an array or a pandas Index), for the confusion tables.
     spammer_kappa : float in (0, 1], default=0.2
         An annotator whose kappa (accuracy above chance, scaled) is below this is a
         spammer: a random clicker and someone who clicks mostly one class both score near
@@ -236,10 +237,7 @@ def analyze_annotators(
         )
     probs = None if pred_probs is None else _checked_probs(pred_probs, long.n_items)
     k = _n_classes(n_classes, probs, int(long.label.max()))
-    if class_names is not None and len(class_names) != k:
-        raise InvalidInputError(
-            f"class_names has {len(class_names)} names for {k} classes; give one per class."
-        )
+    names = check_class_names(class_names, k)
     if method == "auto":
         method = "model" if probs is not None else "dawid_skene"
     if method == "model" and probs is None:
@@ -260,7 +258,6 @@ def analyze_annotators(
             weight = crowd.fit_model_weight(*args, long.n_items, n_annotators, log_probs)
             log_probs = weight * log_probs
         posterior, confusion = crowd.dawid_skene(*args, long.n_items, n_annotators, k, log_probs)
-    names = class_names or [str(c) for c in range(k)]
     return AnnotatorAudit(
         consensus=_consensus_frame(long, posterior, k),
         annotators=_annotator_frame(long, posterior, confusion, names, cut),

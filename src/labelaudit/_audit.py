@@ -12,10 +12,10 @@ import numpy as np
 from labelaudit._count import noise_of, prepared
 from labelaudit._results import NoiseEstimate, import_pandas
 from labelaudit._typing import BoolArray, Engine, FloatArray, IntArray, LabelsLike, ProbsLike
-from labelaudit._validation import check_fraction
+from labelaudit._validation import check_class_names, check_fraction
 from labelaudit.core import posterior as core_posterior
 from labelaudit.core.verdict import PairStats, pair_stats
-from labelaudit.exceptions import InvalidInputError, LabelauditWarning
+from labelaudit.exceptions import LabelauditWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,24 +98,6 @@ def rank_flagged(issues: pd.DataFrame) -> pd.DataFrame:
         )
     )
     return flagged.iloc[order]
-
-
-def check_class_names(class_names: Any, k: int) -> list[str]:
-    """Class names as K distinct strings (default: "0" ... "K-1")."""
-    if class_names is None:
-        return [str(i) for i in range(k)]
-    if isinstance(class_names, str) or not isinstance(class_names, Sequence | np.ndarray):
-        raise InvalidInputError(
-            f"class_names must be a sequence of {k} names (one per column of pred_probs). "
-            f"Got {type(class_names).__name__}."
-        )
-    names = [str(name) for name in class_names]
-    if len(names) != k or len(set(names)) != k:
-        raise InvalidInputError(
-            f"class_names must hold {k} distinct names (one per column of pred_probs). "
-            f"Got {len(names)} names, {len(set(names))} distinct."
-        )
-    return names
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ is checked from :class:`RowStats`, gathered during the engine's first pass over 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -277,3 +277,25 @@ def check_count(name: str, value: Any, *, minimum: int = 0) -> int:
             f"The '{name}' parameter must be an int >= {minimum}. Got {value!r} instead."
         )
     return int(value)
+
+
+def check_class_names(class_names: Any, k: int) -> list[str]:
+    """Class names as K distinct strings (default: "0" ... "K-1"), from a list, an array
+    (a model's ``classes_``) or a pandas Index (``DataFrame.columns``)."""
+    if class_names is None:
+        return [str(i) for i in range(k)]
+    # a list, an array such as a model's classes_, or a pandas Index such as df.columns
+    listed = isinstance(class_names, Sequence) or hasattr(class_names, "tolist")
+    if isinstance(class_names, str) or not listed or np.ndim(class_names) != 1:
+        raise InvalidInputError(
+            f"class_names must be a sequence of {k} names (one per class, in the order of "
+            f"pred_probs' columns). Got {type(class_names).__name__}."
+        )
+    names = [str(name) for name in class_names]
+    if len(names) != k or len(set(names)) != k:
+        raise InvalidInputError(
+            f"class_names must hold {k} distinct names (one per class, in the order of "
+            f"pred_probs' columns). Got {len(names)} names for {k} classes, "
+            f"{len(set(names))} distinct."
+        )
+    return names

@@ -203,10 +203,15 @@ def test_class_names_from_a_frame_or_a_model():
     labels, probs, _ = confused_data(seed=2, n_per_class=50)
     frame = pd.DataFrame(probs, columns=["ant", "bee", "cat"])
     expected = la.audit(labels, probs, class_names=["ant", "bee", "cat"]).classes
-    for names in (frame.columns, pd.Series(frame.columns), np.array(frame.columns)):
+    for names in (frame.columns, pd.Series(frame.columns), np.array(frame.columns), None):
         assert la.audit(labels, frame, class_names=names).classes.equals(expected)
+    # by default a DataFrame's own column names, unless they are the default 0, 1, ...
+    unnamed = la.audit(labels, pd.DataFrame(probs)).classes
+    assert list(unnamed["class_name"]) == ["0", "1", "2"]
     crowd = la.noise.simulate_crowd(labels, labels_per_item=3, random_state=0)
     people = la.analyze_annotators(crowd.labels, class_names=frame.columns)
+    assert list(people.confusion(0).columns) == ["ant", "bee", "cat"]
+    people = la.analyze_annotators(crowd.labels, pred_probs=frame)
     assert list(people.confusion(0).columns) == ["ant", "bee", "cat"]
 
 

@@ -16,6 +16,7 @@ from labelaudit._validation import (
     check_fraction,
     check_option,
     check_row_stats,
+    column_names,
     row_stats,
 )
 from labelaudit.core import crowd
@@ -218,7 +219,8 @@ def analyze_annotators(
     n_classes : int, optional
         Number of classes (default: from pred_probs, else the largest label + 1).
     class_names : sequence of str, optional
-        One name per class (a list, an array or a pandas Index), for the confusion tables.
+        One name per class (a list, an array or a pandas Index), for the confusion tables;
+        defaults to the column names of a pandas DataFrame of pred_probs.
     spammer_kappa : float in (0, 1], default=0.2
         An annotator whose kappa (accuracy above chance, scaled) is below this is a
         spammer: a random clicker and someone who clicks mostly one class both score near
@@ -237,7 +239,7 @@ def analyze_annotators(
         )
     probs = None if pred_probs is None else _checked_probs(pred_probs, long.n_items)
     k = _n_classes(n_classes, probs, int(long.label.max()))
-    names = check_class_names(class_names, k)
+    names = check_class_names(column_names(pred_probs) if class_names is None else class_names, k)
     if method == "auto":
         method = "model" if probs is not None else "dawid_skene"
     if method == "model" and probs is None:

@@ -299,3 +299,14 @@ def check_class_names(class_names: Any, k: int) -> list[str]:
             f"{len(set(names))} distinct."
         )
     return names
+
+
+def column_names(pred_probs: Any) -> list[str] | None:
+    """The column names of a pandas DataFrame of pred_probs, when they are names (not
+    the default 0, 1, ...); else None."""
+    columns = getattr(pred_probs, "columns", None)
+    if columns is None or not type(pred_probs).__module__.startswith("pandas"):
+        return None
+    names = [str(c) for c in columns]
+    default = names == [str(i) for i in range(len(names))]
+    return None if default or len(set(names)) < len(names) else names

@@ -273,7 +273,7 @@ def test_one_table_for_labels_and_probabilities(npy_inputs):
         pd.testing.assert_frame_equal(tables[name], tables["npy"], check_exact=False)
 
 
-def test_semicolon_and_tab_separated_csv(npy_inputs):
+def test_semicolon_and_tab_separated_files(npy_inputs):
     """Spreadsheets in locales with a decimal comma save CSV with semicolons: the whole
     line was one column ('every column must be a probability'), or with decimal commas
     a table of the wrong shape."""
@@ -287,8 +287,15 @@ def test_semicolon_and_tab_separated_csv(npy_inputs):
         for name in ("semi", "semidot", "tab")
     }
     runs["npy"] = ("--labels", d / "labels.npy", "--pred-probs", d / "probs.npy")
+    # .tsv files, with a header or without (as numpy.savetxt writes them)
+    _, labels, _, _ = npy_inputs
+    frame.to_csv(d / "p.tsv", sep="\t", index=False)
+    np.savetxt(d / "bare.tsv", probs, delimiter="\t")
+    np.savetxt(d / "labels.tsv", labels, fmt="%d")
+    runs["tsv"] = ("--labels", d / "labels.tsv", "--pred-probs", d / "p.tsv")
+    runs["bare_tsv"] = ("--labels", d / "labels.tsv", "--pred-probs", d / "bare.tsv")
     tables = issue_tables(d, runs)
-    for name in ("semi", "semidot", "tab"):
+    for name in ("semi", "semidot", "tab", "tsv", "bare_tsv"):
         pd.testing.assert_frame_equal(tables[name], tables["npy"], check_exact=False)
 
 

@@ -34,8 +34,9 @@ def test_read_table_from_frame_csv_and_parquet(frame, tmp_path):
     assert list(y[:2]) == ["good", "bad"]
     assert "label" in frame.columns  # the input is not modified
     frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_csv(tmp_path / "t.tsv", sep="\t", index=False)
     frame.to_parquet(tmp_path / "t.parquet")
-    for name in ("t.csv", "t.parquet"):
+    for name in ("t.csv", "t.tsv", "t.parquet"):
         X2, y2 = la.io.read_table(tmp_path / name, label_column="label")
         assert X2.shape == X.shape and (y2 == y).all()
 
@@ -43,7 +44,7 @@ def test_read_table_from_frame_csv_and_parquet(frame, tmp_path):
 def test_read_table_errors(frame, tmp_path):
     with pytest.raises(InvalidInputError, match="no column 'target'"):
         la.io.read_table(frame, label_column="target")
-    with pytest.raises(InvalidInputError, match=r"must be \.csv or \.parquet"):
+    with pytest.raises(InvalidInputError, match=r"must be \.csv, \.tsv or \.parquet"):
         la.io.read_table(tmp_path / "t.xlsx", label_column="label")
     with pytest.raises(InvalidInputError, match=r"No such file: .*nope\.csv"):
         la.io.read_table(tmp_path / "nope.csv", label_column="label")

@@ -15,7 +15,7 @@ import numpy as np
 from labelaudit._results import import_pandas
 from labelaudit._typing import IntArray
 from labelaudit.exceptions import InvalidInputError
-from labelaudit.io import read_table_file
+from labelaudit.io import TABLE_SUFFIXES, read_table_file
 
 #: The files an audit folder holds.
 OUTPUTS = ("report.html", "issues.csv", "issues.parquet", "summary.json")
@@ -46,9 +46,10 @@ def _is_number(text: str) -> bool:
 
 
 def _first_line(path: Path) -> list[str]:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            return [cell.strip() for cell in next(csv.reader(handle), [])]
+            return [cell.strip() for cell in next(csv.reader(handle, delimiter=delimiter), [])]
     except (UnicodeDecodeError, csv.Error):
         return []  # not a text CSV: reading the table says so
 
@@ -71,13 +72,14 @@ def _starts_with_probabilities(path: Path) -> bool:
 
 
 def _read_frame(path: Path, headerless: Callable[[Path], bool] | None = None) -> Any:
-    """A .csv or .parquet table; a CSV is read without a header if ``headerless`` says
-    its first line is data."""
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        raise InvalidInputError(f"{path}: expected a .npy, .csv or .parquet file.")
+    """A .csv, .tsv or .parquet table; a CSV is read without a header if ``headerless``
+    says its first line is data."""
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise InvalidInputError(f"{path}: expected a .npy, .csv, .tsv or .parquet file.")
     if not path.exists():
         raise InvalidInputError(f"No such file: {path}")
-    bare = path.suffix.lower() == ".csv" and headerless is not None and headerless(path)
+    text = path.suffix.lower() != ".parquet"
+    bare = text and headerless is not None and headerless(path)
     return read_table_file(path, header=None if bare else "infer")
 
 
@@ -361,11 +363,11 @@ def load_table_inputs(
 
 
 def read_data_table(path: Path) -> Any:
-    """A ``--data`` table: .csv or .parquet, one row per example."""
+    """A ``--data`` table: .csv, .tsv or .parquet, one row per example."""
     from labelaudit.io import read_table_file
 
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        raise InvalidInputError(f"--data {path}: expected a .csv or .parquet table.")
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise InvalidInputError(f"--data {path}: expected a .csv, .tsv or .parquet table.")
     if not path.is_file():
         raise InvalidInputError(f"No such file: {path}")
     return read_table_file(path)

@@ -167,7 +167,7 @@ def demo(
 @one_line_errors
 def audit(
     labels: Annotated[
-        Path | None, typer.Option(help="Given labels: .npy, .csv or .parquet (one column).")
+        Path | None, typer.Option(help="Given labels: .npy, .csv, .tsv or .parquet (one column).")
     ] = None,
     pred_probs: Annotated[
         Path | None, typer.Option(help="Out-of-sample probabilities (N x K): .npy/.csv/.parquet.")
@@ -260,10 +260,8 @@ def audit(
         else:
             probs, columns = load_named_pred_probs(pred_probs)
             codes, names = match_columns(codes, names, columns)
-            if abs(len(codes) - probs.shape[0]) == 1 and ".csv" in (
-                labels.suffix.lower(),
-                pred_probs.suffix.lower(),
-            ):
+            text_files = {labels.suffix.lower(), pred_probs.suffix.lower()} & {".csv", ".tsv"}
+            if abs(len(codes) - probs.shape[0]) == 1 and text_files:
                 raise UsageError(
                     f"{labels} has {len(codes)} labels and {pred_probs} {probs.shape[0]} rows: "
                     "one off, as when a CSV without a header has its first row taken for one. "

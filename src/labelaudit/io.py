@@ -29,6 +29,9 @@ from labelaudit.engines._sources import (
 )
 from labelaudit.exceptions import InvalidInputError
 
+#: Suffixes of the tables ``read_table`` reads (``.tsv``: tab-separated).
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet")
+
 __all__ = [
     "ChunkSource",
     "default_model",
@@ -70,9 +73,9 @@ def read_table(source: Any, *, label_column: str) -> tuple[Any, Any]:
         frame = source
     else:
         path = Path(source)
-        if path.suffix.lower() not in (".csv", ".parquet"):
+        if path.suffix.lower() not in TABLE_SUFFIXES:
             raise InvalidInputError(
-                f"Tables must be .csv or .parquet files. Got {str(path)!r}; convert it or "
+                f"Tables must be .csv, .tsv or .parquet files. Got {str(path)!r}; convert it or "
                 "pass a pandas DataFrame."
             )
         if not path.is_file():
@@ -114,7 +117,7 @@ def _trailing_blank_lines(path: Path) -> int:
 
 
 def read_table_file(path: Path, **csv_options: Any) -> Any:
-    """A .csv or .parquet file as a DataFrame, or an InvalidInputError that says why not.
+    """A .csv, .tsv or .parquet file as a DataFrame, or an InvalidInputError that says why.
 
     A CSV keeps one row per line: a blank line inside the file is a row of missing values
     (pandas would drop it and shift every later row); blank lines at its end are ignored.
@@ -123,7 +126,8 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        frame = pd.read_csv(path, skip_blank_lines=False, **_dialect(path), **csv_options)
+        dialect = {"sep": "\t"} if path.suffix.lower() == ".tsv" else _dialect(path)
+        frame = pd.read_csv(path, skip_blank_lines=False, **dialect, **csv_options)
     except FileNotFoundError:
         raise InvalidInputError(f"No such file: {str(path)!r}.") from None
     except UnicodeDecodeError:

@@ -166,12 +166,12 @@ def stream_pred_probs(path: Path) -> StreamedFile:
 
 
 def load_named_pred_probs(
-    path: Path, items: Any = None
+    path: Path, annotations: Any = None
 ) -> tuple[np.ndarray[Any, Any], list[str] | None]:
     """An (N, K) float array from .npy, or from the numeric columns of a table, and, for a
-    table, its column names. With ``items`` (the annotated items' ids, in the analysis'
-    order), a table's ``item`` column says whose row each is, and the rows follow
-    ``items``."""
+    table, its column names. With ``annotations`` (as :func:`load_annotations` gives
+    them), a table's ``item`` column says whose row each is, and the rows follow the
+    annotated items in the order the analysis takes them."""
     columns = None
     if path.suffix.lower() == ".npy":
         probs = _read_npy(path)
@@ -179,8 +179,8 @@ def load_named_pred_probs(
         frame = _read_frame(path, _starts_with_probabilities)
         if "label" in frame.columns and frame.shape[1] > 2:
             frame = frame.drop(columns="label")  # one table for both: --labels reads this one
-        if items is not None and "item" in frame.columns:
-            frame = _rows_of_items(frame, items, path)
+        if annotations is not None and "item" in frame.columns:
+            frame = _rows_of_items(frame, annotated_items(annotations), path)
         numeric = frame.select_dtypes("number")
         if numeric.shape[1] != frame.shape[1]:
             bad = [c for c in frame.columns if c not in numeric.columns]
@@ -364,13 +364,9 @@ def load_table_inputs(
 
 def read_data_table(path: Path) -> Any:
     """A ``--data`` table: .csv, .tsv or .parquet, one row per example."""
-    from labelaudit.io import read_table_file
-
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise InvalidInputError(f"--data {path}: expected a .csv, .tsv or .parquet table.")
-    if not path.is_file():
-        raise InvalidInputError(f"No such file: {path}")
-    return read_table_file(path)
+    return _read_frame(path)
 
 
 def _short(value: Any) -> str:
@@ -391,8 +387,10 @@ def example_texts(X: Any, audit: Any, count: int) -> list[str]:
     text = text_column(X)
     for i in audit.ranked_issues().head(count).index.tolist():
         row = X.iloc[i]
-        pairs = "; ".join(f"{column}={_short(value)}" for column, value in row.items())
-        texts[i] = str(row[text]) if text is not None else pairs
+        if text is not None:
+            texts[i] = str(row[text])
+        else:
+            texts[i] = "; ".join(f"{column}={_short(value)}" for column, value in row.items())
     return texts
 
 

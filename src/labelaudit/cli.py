@@ -354,7 +354,6 @@ def annotators(
     from labelaudit import analyze_annotators
     from labelaudit._cli_io import (
         ANNOTATOR_OUTPUTS,
-        annotated_items,
         check_given_names,
         load_annotations,
         load_named_pred_probs,
@@ -366,7 +365,7 @@ def annotators(
     table, encoded = load_annotations(annotations)
     probs, columns = None, None
     if pred_probs is not None:
-        probs, columns = load_named_pred_probs(pred_probs, annotated_items(table))
+        probs, columns = load_named_pred_probs(pred_probs, table)
         table, encoded = match_annotation_columns(table, encoded, columns)
     given = parse_class_names(class_names, None if probs is None else probs.shape[1])
     if given is not None and encoded is not None:  # the names give the class order

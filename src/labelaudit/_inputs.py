@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 
 from labelaudit._typing import Engine
-from labelaudit._validation import as_pred_probs, check_inputs, check_n_classes, check_option
+from labelaudit._validation import (
+    as_pred_probs,
+    check_inputs,
+    check_n_classes,
+    check_option,
+    is_pandas,
+)
 from labelaudit.engines import _inmemory as mem
 from labelaudit.engines._sources import (
     ArrayChunks,
@@ -42,8 +48,7 @@ ENGINES = ("auto", "numpy", "streaming", "dask")
 
 def _pandas_index(value: Any) -> Any:
     """The index of a pandas Series or DataFrame, else None."""
-    is_pandas = type(value).__module__.startswith("pandas")
-    return value.index if is_pandas and hasattr(value, "index") else None
+    return value.index if is_pandas(value) and hasattr(value, "index") else None
 
 
 def check_aligned(labels: Any, pred_probs: Any) -> None:

@@ -301,11 +301,16 @@ def check_class_names(class_names: Any, k: int) -> list[str]:
     return names
 
 
+def is_pandas(value: Any) -> bool:
+    """Whether ``value`` is a pandas object (told without importing pandas)."""
+    return type(value).__module__.startswith("pandas")
+
+
 def column_names(pred_probs: Any) -> list[str] | None:
     """The column names of a pandas DataFrame of pred_probs, when they are names (not
     the default 0, 1, ...); else None."""
     columns = getattr(pred_probs, "columns", None)
-    if columns is None or not type(pred_probs).__module__.startswith("pandas"):
+    if columns is None or not is_pandas(pred_probs):
         return None
     names = [str(c) for c in columns]
     default = names == [str(i) for i in range(len(names))]

@@ -135,7 +135,10 @@ def as_labels(
             f"labels must be integers in [0, n_classes) = [0, {n_classes}). Got {highest} at "
             f"position {i + offset}; {columns}.{hint}"
         )
-    return arr.astype(np.int64, copy=False)
+    # int64, contiguous and writable: a read-only view (pandas' to_numpy under copy-on-write,
+    # a memory map) or a strided slice would make numba compile every kernel again for that
+    # layout; copying N labels is cheap next to pred_probs
+    return np.require(arr, dtype=np.int64, requirements=["C", "W"])
 
 
 def as_pred_probs(pred_probs: Any, *, name: str = "pred_probs") -> FloatArray:

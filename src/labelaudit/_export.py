@@ -18,8 +18,8 @@ from labelaudit.exceptions import InvalidInputError
 COLUMNS = ["example", "given_label", "suggested_label", "p_mislabeled", "kind", "reason"]
 
 
-def read_queue(audit_dir: Path) -> Any:
-    """The flagged rows of ``audit_dir``'s issue table, sorted by p_mislabeled."""
+def read_issue_table(audit_dir: Path) -> Any:
+    """``audit_dir``'s issue table, one row per example (index ``example``)."""
     pd = import_pandas()
     parquet, csv = audit_dir / "issues.parquet", audit_dir / "issues.csv"
     if parquet.exists():
@@ -33,9 +33,15 @@ def read_queue(audit_dir: Path) -> Any:
     missing = [c for c in [*COLUMNS[1:], "is_issue", "quality_score"] if c not in table.columns]
     if missing:
         raise InvalidInputError(f"{audit_dir}: the issue table lacks the columns {missing}.")
+    return table.rename_axis("example")
+
+
+def read_queue(audit_dir: Path) -> Any:
+    """The flagged rows of ``audit_dir``'s issue table, sorted by p_mislabeled."""
     from labelaudit._audit import rank_flagged
 
-    queue = rank_flagged(table.rename_axis("example").reset_index())[COLUMNS]
+    table = read_issue_table(audit_dir)
+    queue = rank_flagged(table.reset_index())[COLUMNS]
     queue.attrs["n_examples"] = len(table)  # for with_data's check
     return queue
 

@@ -1,51 +1,14 @@
-"""The report in headless Chromium (Debian's chromium and chromedriver, which .ci/run
-installs): no console errors, the key sections and images present, a screenshot saved.
-Skipped where the browser is not installed."""
+"""The report in headless Chromium (the ``browser`` fixture): no console errors, the key
+sections and images present, a screenshot saved."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 import labelaudit as la
 from labelaudit.report import render
 
 from . import SECTIONS
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-pytestmark = pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
-    reason="Debian's chromium and chromium-driver are not installed",
-)
-webdriver = pytest.importorskip("selenium.webdriver")
-
-
-@pytest.fixture
-def browser(tmp_path):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1200,1600",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = webdriver.ChromeService(executable_path=DRIVER)
-    driver = webdriver.Chrome(options=options, service=service)
-    yield driver
-    driver.quit()
 
 
 def test_report_renders_without_errors(browser, tmp_path):

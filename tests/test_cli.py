@@ -49,7 +49,9 @@ def npy_inputs(tmp_path):
     return tmp_path, labels, probs, rng
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["audit"], ["export"], ["annotators"]])
+@pytest.mark.parametrize(
+    "command", [[], ["demo"], ["audit"], ["export"], ["annotators"], ["review"]]
+)
 def test_help_everywhere(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
@@ -781,3 +783,72 @@ def test_audit_streams_a_npy_file(npy_inputs):
         d / "x",
     )
     assert "--engine streaming reads pred_probs from a .npy file" in one_error_line(result)
+
+
+class _Server:
+    """A stand-in for the review server: stops at once, as on Ctrl+C."""
+
+    port = 8765
+
+    def serve_forever(self):
+        raise KeyboardInterrupt
+
+    def server_close(self):
+        pass
+
+
+def test_review_serves_the_demo_with_its_digits(demo_dir, monkeypatch):
+    """The demo writes each digit as a PNG and a table of them, recorded in summary.json, so
+    that the review page shows the images without options."""
+    from labelaudit.app import create_app
+
+    out, output = demo_dir
+    assert f"labelaudit review {out}" in output
+    examples = pd.read_csv(out / "examples.csv")
+    assert list(examples.columns) == ["image"] and len(examples) == 1797
+    client = create_app(out).test_client()
+    item = client.get("/api/items?start=0&count=1").json["items"][0]
+    assert item["image"] == f"image/{item['example']}"
+    assert client.get("/" + item["image"]).data.startswith(b"\x89PNG")
+    served = []
+    monkeypatch.setattr(
+        "labelaudit.app._server.serve", lambda app, host, port: served.append(port) or _Server()
+    )
+    result = invoke("review", out, "--no-open", "--port", 9000)
+    assert result.exit_code == 0, result.output
+    assert served == [9000]
+    assert "Reviewing the 93 flagged examples" in result.output.replace("\n", " ")
+    assert "Stopped. 0 of 93 reviewed" in result.output
+
+
+def test_review_records_the_data_table_of_the_audit(npy_inputs):
+    d, _, _, _ = npy_inputs
+    pd.DataFrame({"text": [f"the example numbered {i}" for i in range(300)]}).to_csv(
+        d / "data.csv", index=False
+    )
+    args = ["--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"]
+    assert invoke("audit", *args, "--data", d / "data.csv", "--out", d / "a").exit_code == 0
+    from labelaudit.app import create_app
+
+    item = create_app(d / "a").test_client().get("/api/items?count=1").json["items"][0]
+    assert item["text"] == f"the example numbered {item['example']}"
+
+
+def test_review_errors(tmp_path, npy_inputs):
+    assert "is not a folder" in one_error_line(invoke("review", tmp_path / "none", "--no-open"))
+    assert "no issues.parquet" in one_error_line(invoke("review", tmp_path, "--no-open"))
+    d, _, _, _ = npy_inputs
+    args = ["--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"]
+    assert invoke("audit", *args, "--out", d / "a").exit_code == 0
+    pd.DataFrame({"x": range(5)}).to_csv(d / "short.csv", index=False)
+    short = invoke("review", d / "a", "--data", d / "short.csv", "--no-open")
+    assert "has 5 rows for the audit's 300 examples" in one_error_line(short)
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = invoke("review", d / "a", "--no-open", "--port", port)
+    assert f"Cannot serve on 127.0.0.1:{port}" in one_error_line(busy)
+    assert "pass another --port" in one_error_line(busy)

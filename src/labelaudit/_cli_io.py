@@ -369,7 +369,7 @@ def read_data_table(path: Path) -> Any:
     return _read_frame(path)
 
 
-def _short(value: Any) -> str:
+def short_value(value: Any) -> str:
     """A feature's value for the report: floats to 4 significant digits."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -390,7 +390,7 @@ def example_texts(X: Any, audit: Any, count: int) -> list[str]:
         if text is not None:
             texts[i] = str(row[text])
         else:
-            texts[i] = "; ".join(f"{column}={_short(value)}" for column, value in row.items())
+            texts[i] = "; ".join(f"{column}={short_value(value)}" for column, value in row.items())
     return texts
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ class DemoRun:
     n_injected: int
     n_systematic: int
     found: int
+    images: np.ndarray[Any, Any]  # the 8x8 digits, for the review page
 
 
 def inject_noise(y: np.ndarray[Any, Any], rng: np.random.Generator) -> np.ndarray[Any, Any]:
@@ -68,8 +70,28 @@ def run_demo(cross_validate: Callable[..., Any]) -> DemoRun:
     return DemoRun(
         result=result,
         report=report,
-        summary=summary_dict(result, metadata),
+        summary=summary_dict(result, metadata, data_table=EXAMPLES),
         n_injected=int(injected.sum()),
         n_systematic=int(((y == 1) & (noisy == 7)).sum()),
         found=int((result.issues["is_issue"].to_numpy() & injected).sum()),
+        images=digits.images,
     )
+
+
+#: The demo's table of examples (one image path per digit), for ``labelaudit review``.
+EXAMPLES = "examples.csv"
+
+
+def write_examples(out: Path, images: np.ndarray[Any, Any]) -> list[Path]:
+    """Each digit as ``out/images/NNNN.png`` and ``out/examples.csv`` listing them."""
+    from matplotlib.image import imsave
+
+    from labelaudit._results import import_pandas
+
+    folder = out / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"images/{i:04d}.png" for i in range(len(images))]
+    for name, image in zip(names, images, strict=True):
+        imsave(out / name, image, cmap="gray_r", vmin=0, vmax=16)
+    import_pandas().DataFrame({"image": names}).to_csv(out / EXAMPLES, index=False)
+    return [out / EXAMPLES, folder]

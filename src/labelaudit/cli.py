@@ -1,4 +1,4 @@
-"""The ``labelaudit`` command: demo, audit and export (typer + rich).
+"""The ``labelaudit`` command: demo, audit, annotators, export and review (typer + rich).
 
 Only this module talks to the terminal. Bad input ends with one line on stderr and exit
 code 2; ``--fail-under`` ends with exit code 1 when the label health is too low.
@@ -147,9 +147,10 @@ def demo(
     top: Annotated[int, typer.Option(min=0, help="Issues to print.")] = 10,
 ) -> None:
     """Audit scikit-learn's digits with injected noise (15% of 1s labeled 7, 2% slips)."""
-    from labelaudit._demo import run_demo
+    from labelaudit._cli_io import OUTPUTS
+    from labelaudit._demo import EXAMPLES, run_demo, write_examples
 
-    check_out_dir(out, force)
+    check_out_dir(out, force, (*OUTPUTS, EXAMPLES))
     demo_run = run_demo(cross_validate)
     found = demo_run.found
     extra = [
@@ -160,7 +161,13 @@ def demo(
     ]
     print_summary(demo_run.result, top, extra)
     written = write_outputs(demo_run.result, out, demo_run.report, demo_run.summary)
+    written += write_examples(out, demo_run.images)
     out_console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    out_console.print(  # one line, to copy
+        f"Review the flagged digits in the browser: labelaudit review {out}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -272,6 +279,8 @@ def audit(
             check_given_names(names, given, columns)
             codes, names = match_columns(codes, names, given)
         metadata.update(labels=str(labels), pred_probs=str(pred_probs))
+        if data is not None:
+            metadata["data"] = str(data)
     else:
         raise UsageError("Give --labels and --pred-probs, or --table and --label-column.")
     names = given or names or [str(i) for i in range(probs.shape[1])]
@@ -289,7 +298,8 @@ def audit(
         metadata["engine"] = "numpy (in memory)"
     texts = None if rows is None else example_texts(rows, result, REPORT_TOP)
     report = render(result, metadata=metadata, texts=texts, top=REPORT_TOP)
-    summary = summary_dict(result, metadata)
+    shown = table if table is not None else data
+    summary = summary_dict(result, metadata, None if shown is None else str(shown.resolve()))
     print_summary(result, top)
     written = write_outputs(
         result, out, report, summary, pred_probs=probs if table is not None else None
@@ -300,8 +310,11 @@ def audit(
         raise typer.Exit(1)
 
 
-def summary_dict(result: Any, metadata: dict[str, Any]) -> dict[str, Any]:
-    """What summary.json holds."""
+def summary_dict(
+    result: Any, metadata: dict[str, Any], data_table: str | None = None
+) -> dict[str, Any]:
+    """What summary.json holds; ``data_table`` is the table of examples the review page
+    shows (a path, or a file name in the audit folder)."""
     from labelaudit import __version__
 
     pairs = result.class_pairs
@@ -310,6 +323,7 @@ def summary_dict(result: Any, metadata: dict[str, Any]) -> dict[str, Any]:
         "labelaudit_version": __version__,
         "n_examples": len(result.issues),
         "n_classes": len(result.classes),
+        "class_names": [str(name) for name in result.classes["class_name"]],
         "health": result.health,
         "expected_errors": result.expected_errors,
         "n_issues": result.n_issues,
@@ -326,6 +340,7 @@ def summary_dict(result: Any, metadata: dict[str, Any]) -> dict[str, Any]:
             for r in systematic.itertuples()
         ],
         "inputs": {k: str(v) for k, v in metadata.items()},
+        "data_table": data_table,
     }
 
 
@@ -447,6 +462,66 @@ def export(
     target.parent.mkdir(parents=True, exist_ok=True)  # as audit's --out folder is made
     EXPORTERS[format](queue, target)
     out_console.print(f"Wrote {len(queue)} examples to {target}", highlight=False)
+
+
+@app.command()
+@one_line_errors
+def review(
+    audit_dir: Annotated[Path, typer.Argument(help="A folder written by labelaudit audit/demo.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .csv/.parquet table, one row per example in the audit's order, shown "
+            "beside each example: text, images (a column of image paths or URLs), features. "
+            "By default the table the audit recorded, if any."
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to serve on (local only by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to serve on.")] = 8765,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the page in a web browser.")
+    ] = True,
+) -> None:
+    """Review the flagged examples in the browser; decisions go to AUDIT_DIR/decisions.csv."""
+    import logging
+
+    from labelaudit.app import create_app
+    from labelaudit.app._server import serve
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    application = create_app(audit_dir, data=data)
+    review_state = application.config["review"]
+    try:
+        server = serve(application, host, port)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot serve on {host}:{port} ({exc.strerror or exc}); pass another --port."
+        ) from None
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{server.port}/"
+    out_console.print(
+        f"Reviewing the {len(review_state.queue)} flagged examples of {audit_dir} at {url}\n"
+        f"Decisions are saved to {review_state.path}; Ctrl+C stops the server.",
+        highlight=False,
+    )
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        out_console.print(f"Stopped. {_reviewed_line(review_state.progress())}", highlight=False)
+    finally:
+        server.server_close()
+
+
+def _reviewed_line(progress: dict[str, Any]) -> str:
+    return (
+        f"{progress['n_reviewed']} of {progress['n_queue']} reviewed: {progress['n_relabel']} "
+        f"relabeled, {progress['n_remove']} to remove, {progress['n_keep']} kept."
+    )
 
 
 def main() -> None:

@@ -1,0 +1,86 @@
+"""The review page: go through an audit's relabeling queue in the browser, decide for
+each flagged example, and get the corrected labels.
+
+``labelaudit review AUDIT_DIR`` serves it locally; :func:`create_app` gives the Flask app
+(to serve another way, or to test), :func:`reviewed_labels` the labels after the review.
+Needs Flask (``pip install 'labelaudit[app]'``), imported only here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labelaudit.app._review import Review, default_data
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["create_app", "reviewed_labels"]
+
+
+def _open(audit_dir: str | Path, data: Any) -> Review:
+    from labelaudit.app._server import read_data
+
+    folder = Path(audit_dir)
+    if data is None and folder.is_dir():
+        data = default_data(folder)
+    if isinstance(data, str | Path):
+        table, data_dir = read_data(Path(data))
+        return Review.open(folder, table, data_dir)
+    return Review.open(folder, data)
+
+
+def create_app(audit_dir: str | Path, *, data: Any = None) -> Any:
+    """The review page of an audit folder, as a Flask app.
+
+    Parameters
+    ----------
+    audit_dir : str or Path
+        A folder written by ``labelaudit audit`` or ``labelaudit demo`` (its
+        ``issues.parquet`` or ``issues.csv``). Decisions are appended to its
+        ``decisions.csv``, and read back when the page is opened again.
+    data : str, Path or pandas.DataFrame, optional
+        A table with one row per example of the audit, in its order, shown beside each
+        example: its text column, its images (a column of image file paths, relative to
+        the table's folder, or URLs), and its other columns. By default the table recorded
+        by the audit, if any.
+
+    Returns
+    -------
+    flask.Flask
+        The app; ``app.run()`` serves it, ``app.test_client()`` tests it.
+
+    Examples
+    --------
+    >>> from labelaudit.app import create_app
+    >>> create_app("labelaudit-out").run(port=8765)  # doctest: +SKIP
+    """
+    from labelaudit.app._server import build_app
+
+    return build_app(_open(audit_dir, data))
+
+
+def reviewed_labels(audit_dir: str | Path) -> pd.DataFrame:
+    """Every example's label after the review saved in ``audit_dir``.
+
+    Parameters
+    ----------
+    audit_dir : str or Path
+        The audit folder holding ``decisions.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per example (index ``example``): ``given_label``; ``label``, the given label
+        unless a reviewer relabeled the example, and empty for examples to remove; and
+        ``decision`` (relabel, keep, remove, or empty when not reviewed).
+
+    Examples
+    --------
+    >>> from labelaudit.app import reviewed_labels
+    >>> labels = reviewed_labels("labelaudit-out")  # doctest: +SKIP
+    >>> keep = labels[labels["label"] != ""]  # doctest: +SKIP
+    """
+    labels: pd.DataFrame = Review.open(Path(audit_dir)).labels().rename_axis("example")
+    return labels

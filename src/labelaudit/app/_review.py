@@ -1,0 +1,282 @@
+"""A review of an audit's relabeling queue: the flagged examples, most likely wrong first,
+and what a reviewer decided for each.
+
+Decisions are appended to ``decisions.csv`` in the audit folder, one line per click, so a
+review can stop and resume, several sittings add up, and nothing decided is lost; the
+last line of an example is its decision. A decision is one of
+
+- ``relabel``: the given label is wrong; ``label`` is the right class;
+- ``keep``: the given label is right (the flag was a false alarm);
+- ``remove``: no class fits (an unusable, ambiguous or out-of-scope example);
+- ``clear``: take the example's decision back.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from labelaudit._export import read_issue_table, read_queue
+from labelaudit._results import import_pandas
+from labelaudit.exceptions import InvalidInputError
+
+Decision = Literal["relabel", "keep", "remove", "clear"]
+DECISIONS: tuple[str, ...] = ("relabel", "keep", "remove", "clear")
+DECISIONS_FILE = "decisions.csv"
+DECISION_COLUMNS = ("example", "given_label", "decision", "label", "decided_at")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg")
+
+
+def _summary(audit_dir: Path) -> dict[str, Any]:
+    path = audit_dir / "summary.json"
+    if not path.exists():
+        return {}
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path} is not the JSON that labelaudit audit writes.") from exc
+    return summary if isinstance(summary, dict) else {}
+
+
+def _class_names(summary: dict[str, Any], table: Any) -> list[str]:
+    """The audit's classes in column order (summary.json), else the labels seen, sorted."""
+    names = summary.get("class_names")
+    if isinstance(names, list) and names:
+        return [str(name) for name in names]
+    seen = set(table["given_label"].astype(str)) | set(table["suggested_label"].astype(str))
+    return sorted(seen, key=lambda s: (0, int(s), "") if s.isdigit() else (1, 0, s))
+
+
+def default_data(audit_dir: Path) -> Path | None:
+    """The table the audit recorded in summary.json (``data_table``) when it still exists:
+    as written, or by its name inside the audit folder."""
+    recorded = _summary(audit_dir).get("data_table")
+    if not isinstance(recorded, str) or not recorded:
+        return None
+    for path in (Path(recorded), audit_dir / recorded):
+        if path.is_file():
+            return path
+    return None
+
+
+def image_column(data: Any) -> str | None:
+    """The first column whose values are all image file names or URLs (or missing)."""
+    for name in data.columns:
+        values = data[name].dropna()
+        if values.empty or not all(isinstance(v, str) for v in values):
+            continue
+        if values.str.lower().str.endswith(IMAGE_SUFFIXES).all():
+            return str(name)
+    return None
+
+
+def _when() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class Review:
+    """An audit folder's queue and the decisions made on it (thread-safe)."""
+
+    audit_dir: Path
+    table: Any  # the issue table, one row per example
+    queue: Any  # the flagged examples, most likely wrong first
+    class_names: list[str]
+    data: Any = None
+    data_dir: Path | None = None
+    text_column: str | None = None
+    image_column: str | None = None
+    decisions: dict[int, tuple[str, str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def open(cls, audit_dir: Path, data: Any = None, data_dir: Path | None = None) -> Review:
+        """Read the audit folder and the decisions saved in it; ``data`` is a table with one
+        row per example of the audit, in its order."""
+        if not audit_dir.is_dir():
+            raise InvalidInputError(
+                f"{audit_dir} is not a folder; give the --out folder of labelaudit audit."
+            )
+        table = read_issue_table(audit_dir)
+        if data is not None and len(data) != len(table):
+            raise InvalidInputError(
+                f"The data table has {len(data)} rows for the audit's {len(table)} examples; "
+                "give the table the audit was run on, one row per example in the same order."
+            )
+        from labelaudit.io import text_column
+
+        review = cls(
+            audit_dir=audit_dir,
+            table=table,
+            queue=read_queue(audit_dir).reset_index(drop=True),
+            class_names=_class_names(_summary(audit_dir), table),
+            data=data,
+            data_dir=data_dir,
+            text_column=None if data is None else text_column(data),
+            image_column=None if data is None else image_column(data),
+        )
+        review.decisions = review._read_decisions()
+        return review
+
+    @property
+    def path(self) -> Path:
+        return self.audit_dir / DECISIONS_FILE
+
+    def _read_decisions(self) -> dict[int, tuple[str, str]]:
+        if not self.path.exists():
+            return {}
+        with self.path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        decisions: dict[int, tuple[str, str]] = {}
+        for line, row in enumerate(rows, start=2):
+            try:
+                example, decision, label = self.check(
+                    row.get("example"), row.get("decision"), row.get("label")
+                )
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{self.path}, line {line}: {exc}") from None
+            given = str(self.table["given_label"].iloc[example])
+            if row.get("given_label") != given:
+                raise InvalidInputError(
+                    f"{self.path} was saved for another audit: example {example} was labeled "
+                    f"{row.get('given_label')!r} there and {given!r} here. Move it away to "
+                    "start a new review of this audit."
+                )
+            if decision == "clear":
+                decisions.pop(example, None)
+            else:
+                decisions[example] = (decision, label)
+        return decisions
+
+    def check(self, example: Any, decision: Any, label: Any) -> tuple[int, str, str]:
+        """A decision as (example, decision, label), or an error saying what is wrong."""
+        try:  # an int from the page, digits from decisions.csv; never a bool or a float
+            if isinstance(example, bool) or not isinstance(example, int | str):
+                raise TypeError
+            index = int(example)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"example must be an integer. Got {example!r}.") from None
+        if not 0 <= index < len(self.table):
+            raise InvalidInputError(
+                f"example must be in [0, {len(self.table)}) for this audit. Got {index}."
+            )
+        if decision not in DECISIONS:
+            raise InvalidInputError(f"decision must be one of {list(DECISIONS)}. Got {decision!r}.")
+        label = "" if label is None else str(label)
+        if decision == "relabel" and label not in self.class_names:
+            raise InvalidInputError(
+                f"relabel needs the right class, one of the audit's {len(self.class_names)} "
+                f"classes. Got {label!r}."
+            )
+        given = str(self.table["given_label"].iloc[index])
+        if decision == "relabel" and label == given:
+            raise InvalidInputError(
+                f"example {index} is already labeled {given!r}; decide keep instead."
+            )
+        return index, decision, label if decision == "relabel" else ""
+
+    def decide(self, example: Any, decision: Any, label: Any = None) -> None:
+        """Check a decision, append it to decisions.csv, and apply it."""
+        index, decision, label = self.check(example, decision, label)
+        row = [index, str(self.table["given_label"].iloc[index]), decision, label, _when()]
+        with self._lock:
+            new = not self.path.exists()
+            with self.path.open("a", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                if new:
+                    writer.writerow(DECISION_COLUMNS)
+                writer.writerow(row)
+            if decision == "clear":
+                self.decisions.pop(index, None)
+            else:
+                self.decisions[index] = (decision, label)
+
+    def progress(self) -> dict[str, Any]:
+        """How far the review is, and how the reviewed flags compare with the audit's
+        expectation: ``expected_wrong`` sums p_mislabeled over the reviewed examples."""
+        with self._lock:
+            decided = dict(self.decisions)
+        counts = {name: 0 for name in DECISIONS[:3]}
+        for decision, _ in decided.values():
+            counts[decision] += 1
+        reviewed = list(decided)
+        p = self.table["p_mislabeled"].to_numpy()
+        return {
+            "n_queue": len(self.queue),
+            "n_reviewed": len(reviewed),
+            **{f"n_{name}": count for name, count in counts.items()},
+            "expected_wrong": float(p[reviewed].sum()) if reviewed else 0.0,
+        }
+
+    def labels(self) -> Any:
+        """Every example's label after the review: ``label`` is the given one unless the
+        reviewer relabeled it, and empty for examples to remove."""
+        pd = import_pandas()
+        given = self.table["given_label"].astype(str)
+        label = given.copy()
+        decision = pd.Series("", index=given.index, dtype=object)
+        with self._lock:
+            decided = dict(self.decisions)
+        for example, (what, new) in decided.items():
+            decision.iloc[example] = what
+            if what != "keep":
+                label.iloc[example] = new  # the right class, or "" to remove
+        return pd.DataFrame({"given_label": given, "label": label, "decision": decision})
+
+    def items(self, start: int, count: int) -> list[dict[str, Any]]:
+        """Queue positions [start, start + count) as plain dicts for the page."""
+        rows = self.queue.iloc[start : start + count].to_dict("records")
+        with self._lock:
+            decided = dict(self.decisions)
+        return [
+            self._item(position, row, decided.get(int(row["example"]), ("", "")))
+            for position, row in enumerate(rows, start=start)
+        ]
+
+    def _item(self, position: int, row: dict[str, Any], decided: tuple[str, str]) -> dict[str, Any]:
+        example = int(row["example"])
+        return {
+            "position": position,
+            "example": example,
+            **{key: str(row[key]) for key in ("given_label", "suggested_label", "kind", "reason")},
+            "p_mislabeled": float(row["p_mislabeled"]),
+            "decision": decided[0],
+            "label": decided[1],
+            **self._data_fields(example),
+        }
+
+    def _data_fields(self, example: int) -> dict[str, Any]:
+        """The example's row: its text, its image's address, and its other columns."""
+        from labelaudit._cli_io import short_value
+
+        if self.data is None:
+            return {"text": None, "image": None, "fields": []}
+        row = self.data.iloc[example]
+        text, image = self.text_column, self.image_column
+        src = None
+        if image is not None and isinstance(row[image], str):
+            value = row[image]
+            src = value if value.startswith(("http://", "https://")) else f"image/{example}"
+        fields = [
+            [str(c), short_value(v)]
+            for c, v in row.items()
+            if c not in (text, image) and not (isinstance(v, float) and v != v)
+        ]
+        return {"text": None if text is None else str(row[text]), "image": src, "fields": fields}
+
+    def image_path(self, example: int) -> Path | None:
+        """The local image file of ``example``, from the data table's image column."""
+        if self.image_column is None or not 0 <= example < len(self.data):
+            return None
+        value = self.data[self.image_column].iloc[example]
+        if not isinstance(value, str) or value.startswith(("http://", "https://")):
+            return None
+        path = Path(value)
+        if not path.is_absolute() and self.data_dir is not None:
+            path = self.data_dir / path
+        return path if path.is_file() else None

@@ -1,0 +1,119 @@
+"""The review page: a local Flask app over a :class:`~labelaudit.app._review.Review`.
+
+The page fetches the queue in pages and posts each decision as JSON. A decision is taken
+only as JSON from a page of the same origin, so another site open in the browser cannot
+post one (a cross-site JSON post needs a CORS preflight, which this app never grants).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from labelaudit.app._review import Review
+from labelaudit.exceptions import InvalidInputError
+
+#: Queue items per request of the page.
+PAGE = 50
+
+
+def _require_flask() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("flask") is None:  # pragma: no cover - the environment's
+        raise ImportError("The review page needs Flask: pip install 'labelaudit[app]'.")
+
+
+def _same_origin(request: Any) -> bool:
+    origin = request.headers.get("Origin")
+    return origin is None or origin.split("://", 1)[-1] == request.host
+
+
+def build_app(review: Review) -> Any:
+    """The Flask app serving ``review``."""
+    _require_flask()
+    import flask
+
+    app = flask.Flask(__name__)
+    app.config["review"] = review
+
+    @app.get("/")
+    def page() -> Any:
+        return flask.render_template(
+            "review.html",
+            audit_dir=str(review.audit_dir),
+            setup={
+                "class_names": review.class_names,
+                "page": PAGE,
+                "has_report": (review.audit_dir / "report.html").is_file(),
+            },
+        )
+
+    @app.get("/api/progress")
+    def progress() -> Any:
+        return review.progress()
+
+    @app.get("/api/items")
+    def items() -> Any:
+        start = flask.request.args.get("start", 0, type=int)
+        count = min(flask.request.args.get("count", PAGE, type=int), 10 * PAGE)
+        return {"items": review.items(max(start, 0), max(count, 0))}
+
+    @app.post("/api/decisions")
+    def decide() -> Any:
+        if not _same_origin(flask.request):
+            return {"error": "Decisions are taken from the review page only."}, 403
+        body = flask.request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return {"error": 'Send a JSON object {"example", "decision", "label"}.'}, 400
+        try:
+            review.decide(body.get("example"), body.get("decision"), body.get("label"))
+        except InvalidInputError as exc:
+            return {"error": str(exc)}, 400
+        return review.progress()
+
+    @app.get("/labels.csv")
+    def labels() -> Any:
+        text = io.StringIO()
+        review.labels().rename_axis("example").to_csv(text)
+        return flask.Response(
+            text.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=reviewed_labels.csv"},
+        )
+
+    @app.get("/image/<int:example>")
+    def image(example: int) -> Any:
+        path = review.image_path(example)
+        if path is None:
+            flask.abort(404)
+        return flask.send_file(path.resolve())
+
+    @app.get("/report")
+    def report() -> Any:
+        path = review.audit_dir / "report.html"
+        if not path.is_file():
+            flask.abort(404)
+        return flask.send_file(path.resolve())
+
+    return app
+
+
+def serve(app: Any, host: str, port: int) -> Any:
+    """A threaded WSGI server for ``app`` (port 0: any free port); call its
+    ``serve_forever()``. An address in use raises OSError (werkzeug would exit)."""
+    import socket
+
+    from werkzeug.serving import make_server, select_address_family
+
+    family = select_address_family(host, port)
+    with socket.create_server((host, port), family=family) as listening:
+        return make_server(host, port, app, threaded=True, fd=listening.fileno())  # a dup
+
+
+def read_data(path: Path) -> tuple[Any, Path]:
+    """A data table for the page, and the folder its relative image paths start from."""
+    from labelaudit._cli_io import read_data_table
+
+    return read_data_table(path), path.resolve().parent

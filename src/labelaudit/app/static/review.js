@@ -1,0 +1,138 @@
+// The review page: one flagged example at a time, most likely wrong first. Every string
+// from the data goes into the page as text (textContent), never as HTML.
+"use strict";
+
+const setup = JSON.parse(document.getElementById("setup").textContent);
+const pages = new Map();  // page number -> items
+let total = 0;
+let position = 0;
+
+const $ = (id) => document.getElementById(id);
+const DONE = { relabel: "Relabeled as ", keep: "Kept: the given label is right", remove: "To remove" };
+
+async function call(url, options) {
+  const response = await fetch(url, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+async function item(at) {
+  const page = Math.floor(at / setup.page);
+  if (!pages.has(page)) {
+    const body = await call(`api/items?start=${page * setup.page}&count=${setup.page}`);
+    pages.set(page, body.items);
+  }
+  return pages.get(page)[at - page * setup.page];
+}
+
+function showProgress(p) {
+  total = p.n_queue;
+  const wrong = p.n_relabel + p.n_remove;
+  let text = `Reviewed ${p.n_reviewed} of ${p.n_queue} flagged examples`;
+  if (p.n_reviewed) {
+    text += `: ${wrong} wrong labels (${p.n_relabel} relabeled, ${p.n_remove} to remove), `
+      + `${p.n_keep} right; the audit expected ${p.expected_wrong.toFixed(1)} wrong among them`;
+  }
+  $("progress").textContent = text + ".";
+  $("bar-fill").style.width = `${p.n_queue ? (100 * p.n_reviewed) / p.n_queue : 0}%`;
+}
+
+function showData(it) {
+  const image = $("image");
+  image.hidden = !it.image;
+  if (it.image) { image.src = it.image; image.alt = `example ${it.example}`; }
+  $("text").hidden = it.text === null;
+  $("text").textContent = it.text || "";
+  const fields = $("fields");
+  fields.replaceChildren();
+  for (const [name, value] of it.fields) {
+    const row = fields.insertRow();
+    row.insertCell().textContent = name;
+    row.insertCell().textContent = value;
+  }
+  fields.hidden = it.fields.length === 0;
+}
+
+async function show(at) {
+  position = Math.max(0, Math.min(at, total - 1));
+  const it = await item(position);
+  $("position").textContent = `${position + 1} of ${total} (example ${it.example})`;
+  showData(it);
+  $("given").textContent = it.given_label;
+  $("suggested").textContent = it.suggested_label;
+  $("p").textContent = it.p_mislabeled.toFixed(3);
+  $("kind").textContent = it.kind;
+  $("reason").textContent = it.reason;
+  $("accept-label").textContent = it.suggested_label;
+  $("keep-label").textContent = it.given_label;
+  $("accept").disabled = it.suggested_label === it.given_label;
+  $("decided").textContent = it.decision ? DONE[it.decision] + (it.label || "") : "";
+  $("other").value = "";
+  $("prev").disabled = position === 0;
+  $("next").disabled = position >= total - 1;
+  $("error").textContent = "";
+}
+
+async function decide(decision, label) {
+  const it = await item(position);
+  try {
+    const progress = await call("api/decisions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ example: it.example, decision, label }),
+    });
+    it.decision = decision === "clear" ? "" : decision;
+    it.label = decision === "relabel" ? label : "";
+    showProgress(progress);
+    if (decision !== "clear" && position < total - 1) await show(position + 1);
+    else await show(position);
+  } catch (err) {
+    $("error").textContent = err.message;
+  }
+}
+
+async function nextOpen() {
+  for (let at = position + 1; at < total; at += 1) {
+    if (!(await item(at)).decision) return show(at);
+  }
+  for (let at = 0; at < position; at += 1) {
+    if (!(await item(at)).decision) return show(at);
+  }
+  $("error").textContent = "Every flagged example has a decision.";
+}
+
+async function start() {
+  for (const name of setup.class_names) $("other").add(new Option(name, name));
+  showProgress(await call("api/progress"));
+  if (total === 0) { $("empty").hidden = false; return; }
+  $("card").hidden = false;
+  await show(0);
+  if ((await item(0)).decision) await nextOpen();
+}
+
+$("prev").onclick = () => show(position - 1);
+$("next").onclick = () => show(position + 1);
+$("next-open").onclick = nextOpen;
+$("accept").onclick = async () => decide("relabel", (await item(position)).suggested_label);
+$("keep").onclick = () => decide("keep");
+$("remove").onclick = () => decide("remove");
+$("clear").onclick = () => decide("clear");
+$("other").onchange = (e) => { if (e.target.value) decide("relabel", e.target.value); };
+
+const KEYS = {
+  a: () => $("accept").disabled || $("accept").click(),
+  k: () => decide("keep"),
+  r: () => decide("remove"),
+  c: () => decide("clear"),
+  n: nextOpen,
+  o: () => $("other").focus(),
+  ArrowLeft: () => show(position - 1),
+  ArrowRight: () => show(position + 1),
+};
+document.addEventListener("keydown", (e) => {
+  if (e.target.tagName === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (total && KEYS[e.key]) { e.preventDefault(); KEYS[e.key](); }
+});
+
+start().catch((err) => { $("error").textContent = err.message; $("card").hidden = false; });

@@ -1,0 +1,69 @@
+"""The review page in headless Chromium (the ``browser`` fixture): reviewing with the
+keyboard and the mouse saves the decisions, data shows as text, the console stays clean."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from labelaudit.app import create_app, reviewed_labels
+from labelaudit.app._server import serve
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("flask")
+
+
+@pytest.fixture
+def page(audit_dir, browser):
+    hostile = '<img src=x onerror="document.title=1">'
+    data = pd.DataFrame({"note": [f"{hostile} example {i} of many" for i in range(300)]})
+    server = serve(create_app(audit_dir, data=data), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    browser.get(f"http://127.0.0.1:{server.port}/")
+    yield browser
+    server.shutdown()
+    server.server_close()
+
+
+def wait_for(browser, element_id, text):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 10).until(
+        lambda b: text in b.find_element("id", element_id).text,
+        f"#{element_id} never showed {text!r}",
+    )
+
+
+def test_reviewing_in_the_browser_saves_the_decisions(page, audit_dir, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    wait_for(page, "position", "1 of 20")
+    text = page.find_element("id", "text").text
+    assert text.startswith('<img src=x onerror="document.title=1"> example ')  # as text
+    first = [int(text.split()[4])]
+    body = page.find_element("tag name", "body")
+    body.send_keys("a")  # relabel as suggested, then on to the next
+    wait_for(page, "position", "2 of 20")
+    body.send_keys("k")
+    wait_for(page, "position", "3 of 20")
+    body.send_keys("r")
+    wait_for(page, "progress", "Reviewed 3 of 20")
+    Select(page.find_element("id", "other")).select_by_visible_text("emu")
+    wait_for(page, "progress", "Reviewed 4 of 20")
+    body.send_keys(Keys.ARROW_LEFT)  # back to the fourth, and take it back
+    wait_for(page, "decided", "Relabeled as emu")
+    body.send_keys("c")
+    wait_for(page, "progress", "Reviewed 3 of 20")
+    wait_for(page, "progress", "2 wrong labels (1 relabeled, 1 to remove), 1 right")
+    labels = reviewed_labels(audit_dir)
+    decided = labels[labels["decision"] != ""]
+    assert sorted(decided["decision"]) == ["keep", "relabel", "remove"]
+    assert decided.loc[first[0], "label"] == "cat"
+    assert page.title.startswith("labelaudit review")  # the hostile text never ran
+    errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    shot = tmp_path / "review.png"
+    assert page.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

@@ -1,0 +1,78 @@
+"""The review page's HTTP side, through Flask's test client."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from labelaudit.app import create_app
+
+pd = pytest.importorskip("pandas")
+pytest.importorskip("flask")
+
+
+@pytest.fixture
+def client(audit_dir):
+    return create_app(audit_dir).test_client()
+
+
+def test_the_page_carries_the_classes_as_escaped_json(audit_dir):
+    summary = json.loads((audit_dir / "summary.json").read_text())
+    summary["class_names"][2] = "</script><script>alert(1)</script>"
+    (audit_dir / "summary.json").write_text(json.dumps(summary))
+    page = create_app(audit_dir).test_client().get("/").get_data(as_text=True)
+    assert "<script>alert(1)" not in page
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in page
+    assert 'href="report"' in page
+
+
+def test_items_come_in_pages(client):
+    first = client.get("/api/items?start=0&count=15").json["items"]
+    rest = client.get("/api/items?start=15&count=15").json["items"]
+    assert [i["position"] for i in first + rest] == list(range(20))
+    assert sorted(i["example"] for i in first + rest) == list(range(20))
+    assert client.get("/api/items?start=-5&count=2").json["items"][0]["position"] == 0
+
+
+def test_a_decision_is_saved_and_the_progress_returned(client, audit_dir):
+    body = {"example": 3, "decision": "relabel", "label": "cat"}
+    response = client.post("/api/decisions", json=body)
+    assert response.status_code == 200
+    assert response.json["n_reviewed"] == 1 and response.json["n_relabel"] == 1
+    assert client.get("/api/progress").json["n_reviewed"] == 1
+    labels = pd.read_csv(io.StringIO(client.get("/labels.csv").get_data(as_text=True)))
+    assert labels.loc[3, "label"] == "cat" and labels.loc[3, "decision"] == "relabel"
+    assert "decisions.csv" in {p.name for p in audit_dir.iterdir()}
+
+
+def test_bad_decisions_get_a_clear_400(client):
+    response = client.post("/api/decisions", json={"example": 3, "decision": "relabel"})
+    assert response.status_code == 400
+    assert "relabel needs the right class" in response.json["error"]
+    form = client.post("/api/decisions", data={"example": "3", "decision": "keep"})
+    assert form.status_code == 400 and "JSON object" in form.json["error"]
+
+
+def test_decisions_from_another_site_are_refused(client, audit_dir):
+    body = {"example": 3, "decision": "keep"}
+    evil = client.post("/api/decisions", json=body, headers={"Origin": "http://evil.example"})
+    assert evil.status_code == 403
+    assert not (audit_dir / "decisions.csv").exists()
+    same = client.post("/api/decisions", json=body, headers={"Origin": "http://localhost"})
+    assert same.status_code == 200
+
+
+def test_images_and_the_report_are_served_from_the_audit_only(audit_dir, tmp_path):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "0.png").write_bytes(b"\x89PNG\r\n")
+    table = tmp_path / "data.csv"
+    pd.DataFrame({"image": [f"pics/{i}.png" for i in range(300)]}).to_csv(table, index=False)
+    client = create_app(audit_dir, data=table).test_client()
+    assert client.get("/image/0").data == b"\x89PNG\r\n"
+    assert client.get("/image/1").status_code == 404  # listed, but no such file
+    assert client.get("/image/300").status_code == 404
+    assert client.get("/report").get_data(as_text=True) == "<html>report</html>"
+    (audit_dir / "report.html").unlink()
+    assert create_app(audit_dir).test_client().get("/report").status_code == 404

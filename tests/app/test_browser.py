@@ -67,3 +67,19 @@ def test_reviewing_in_the_browser_saves_the_decisions(page, audit_dir, tmp_path)
     assert errors == []
     shot = tmp_path / "review.png"
     assert page.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_one_label_pair_at_a_time(page):
+    from selenium.webdriver.support.ui import Select
+
+    wait_for(page, "position", "1 of 20")
+    choice = Select(page.find_element("id", "filter"))
+    options = [option.text for option in choice.options]
+    assert options == ["all flagged examples", "labeled dog, suggested cat (20)"]
+    choice.select_by_index(1)
+    wait_for(page, "position", "1 of 20")
+    page.find_element("id", "keep").click()
+    wait_for(page, "position", "2 of 20")
+    choice.select_by_index(0)
+    wait_for(page, "position", "1 of 20")
+    assert page.find_element("id", "decided").text == "Kept: the given label is right"

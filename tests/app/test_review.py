@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 
 import labelaudit as la
-from labelaudit._cli_io import write_outputs
 from labelaudit.app import reviewed_labels
 from labelaudit.app._review import Review, default_data, image_column
-from labelaudit.cli import summary_dict
 from labelaudit.exceptions import InvalidInputError
 
-from .conftest import NAMES, write_audit
+from .conftest import NAMES, save, write_audit
 
 pd = pytest.importorskip("pandas")
 
@@ -158,8 +156,7 @@ def test_the_recorded_data_table_is_found_where_it_was_or_in_the_folder(tmp_path
 def test_an_audit_without_flags_has_nothing_to_review(tmp_path):
     labels = np.repeat([0, 1], 50)
     probs = np.eye(2)[labels] * 0.8 + 0.1
-    result = la.audit(labels, probs)
-    write_outputs(result, tmp_path, "", summary_dict(result, {}))
+    save(la.audit(labels, probs), tmp_path)
     review = Review.open(tmp_path)
     assert review.items(0, 50) == [] and review.progress()["n_queue"] == 0
     assert review.class_names == ["0", "1"]

@@ -9,6 +9,8 @@ import pytest
 
 from labelaudit.app import create_app
 
+from .conftest import write_audit
+
 pd = pytest.importorskip("pandas")
 pytest.importorskip("flask")
 
@@ -76,3 +78,16 @@ def test_images_and_the_report_are_served_from_the_audit_only(audit_dir, tmp_pat
     assert client.get("/report").get_data(as_text=True) == "<html>report</html>"
     (audit_dir / "report.html").unlink()
     assert create_app(audit_dir).test_client().get("/report").status_code == 404
+
+
+def test_the_queue_by_label_pair(tmp_path):
+    write_audit(tmp_path, dogs_as_emu=5)
+    client = create_app(tmp_path).test_client()
+    assert client.get("/api/pairs").json["pairs"] == [
+        {"given_label": "dog", "suggested_label": "cat", "n": 20},
+        {"given_label": "emu", "suggested_label": "dog", "n": 5},
+    ]
+    items = client.get("/api/items?given=emu&suggested=dog&start=3").json["items"]
+    assert [i["position"] for i in items] == [3, 4]
+    assert {i["example"] for i in items} <= set(range(100, 105))
+    assert client.get("/api/items?given=emu&suggested=cat").json["items"] == []

@@ -113,7 +113,9 @@ class Review:
         review = cls(
             audit_dir=audit_dir,
             table=table,
-            queue=read_queue(audit_dir).reset_index(drop=True),
+            queue=read_queue(audit_dir)
+            .reset_index(drop=True)
+            .astype({"given_label": str, "suggested_label": str}),
             class_names=_class_names(_summary(audit_dir), table),
             data=data,
             data_dir=data_dir,
@@ -228,9 +230,23 @@ class Review:
                 label.iloc[example] = new  # the right class, or "" to remove
         return pd.DataFrame({"given_label": given, "label": label, "decision": decision})
 
-    def items(self, start: int, count: int) -> list[dict[str, Any]]:
-        """Queue positions [start, start + count) as plain dicts for the page."""
-        rows = self.queue.iloc[start : start + count].to_dict("records")
+    def pairs(self) -> list[dict[str, Any]]:
+        """The queue's (given, suggested) label pairs, most examples first."""
+        counts = self.queue.groupby(["given_label", "suggested_label"], sort=False).size()
+        return [
+            {"given_label": given, "suggested_label": suggested, "n": int(n)}
+            for (given, suggested), n in counts.sort_values(ascending=False, kind="stable").items()
+        ]
+
+    def items(
+        self, start: int, count: int, pair: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Queue positions [start, start + count) as plain dicts for the page; with
+        ``pair``, positions among the examples given ``pair[0]`` and suggested ``pair[1]``."""
+        queue = self.queue
+        if pair is not None:
+            queue = queue[(queue["given_label"] == pair[0]) & (queue["suggested_label"] == pair[1])]
+        rows = queue.iloc[start : start + count].to_dict("records")
         with self._lock:
             decided = dict(self.decisions)
         return [

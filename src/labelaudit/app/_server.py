@@ -56,9 +56,16 @@ def build_app(review: Review) -> Any:
 
     @app.get("/api/items")
     def items() -> Any:
-        start = flask.request.args.get("start", 0, type=int)
-        count = min(flask.request.args.get("count", PAGE, type=int), 10 * PAGE)
-        return {"items": review.items(max(start, 0), max(count, 0))}
+        args = flask.request.args
+        start = args.get("start", 0, type=int)
+        count = min(args.get("count", PAGE, type=int), 10 * PAGE)
+        given, suggested = args.get("given"), args.get("suggested")
+        pair = None if given is None or suggested is None else (given, suggested)
+        return {"items": review.items(max(start, 0), max(count, 0), pair)}
+
+    @app.get("/api/pairs")
+    def pairs() -> Any:
+        return {"pairs": review.pairs()}
 
     @app.post("/api/decisions")
     def decide() -> Any:

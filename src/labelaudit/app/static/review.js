@@ -3,8 +3,12 @@
 "use strict";
 
 const setup = JSON.parse(document.getElementById("setup").textContent);
-const pages = new Map();  // page number -> items
-let total = 0;
+const pages = new Map();  // "pair/page" -> items of the shown examples
+let pairs = [];  // the queue's (given, suggested) label pairs, most examples first
+let shown = null;  // the pair shown, or null for the whole queue
+let shownKey = "";  // its index in pairs, "" for the whole queue
+let queueTotal = 0;
+let total = 0;  // examples shown
 let position = 0;
 
 const $ = (id) => document.getElementById(id);
@@ -19,15 +23,18 @@ async function call(url, options) {
 
 async function item(at) {
   const page = Math.floor(at / setup.page);
-  if (!pages.has(page)) {
-    const body = await call(`api/items?start=${page * setup.page}&count=${setup.page}`);
-    pages.set(page, body.items);
+  const key = `${shownKey}/${page}`;
+  if (!pages.has(key)) {
+    const query = new URLSearchParams({ start: page * setup.page, count: setup.page });
+    if (shown) { query.set("given", shown.given_label); query.set("suggested", shown.suggested_label); }
+    pages.set(key, (await call(`api/items?${query}`)).items);
   }
-  return pages.get(page)[at - page * setup.page];
+  return pages.get(key)[at - page * setup.page];
 }
 
 function showProgress(p) {
-  total = p.n_queue;
+  queueTotal = p.n_queue;
+  if (!shown) total = p.n_queue;
   const wrong = p.n_relabel + p.n_remove;
   let text = `Reviewed ${p.n_reviewed} of ${p.n_queue} flagged examples`;
   if (p.n_reviewed) {
@@ -102,8 +109,20 @@ async function nextOpen() {
   $("error").textContent = "Every flagged example has a decision.";
 }
 
+async function showPair(index) {
+  shown = index === "" ? null : pairs[Number(index)];
+  shownKey = index;
+  total = shown ? shown.n : queueTotal;
+  pages.clear();  // fetched again, with the decisions made under the other view
+  await show(0);
+}
+
 async function start() {
   for (const name of setup.class_names) $("other").add(new Option(name, name));
+  pairs = (await call("api/pairs")).pairs;
+  pairs.forEach((p, i) => {
+    $("filter").add(new Option(`labeled ${p.given_label}, suggested ${p.suggested_label} (${p.n})`, i));
+  });
   showProgress(await call("api/progress"));
   if (total === 0) { $("empty").hidden = false; return; }
   $("card").hidden = false;
@@ -118,7 +137,8 @@ $("accept").onclick = async () => decide("relabel", (await item(position)).sugge
 $("keep").onclick = () => decide("keep");
 $("remove").onclick = () => decide("remove");
 $("clear").onclick = () => decide("clear");
-$("other").onchange = (e) => { if (e.target.value) decide("relabel", e.target.value); };
+$("other").onchange = (e) => { e.target.blur(); if (e.target.value) decide("relabel", e.target.value); };
+$("filter").onchange = (e) => { showPair(e.target.value); e.target.blur(); };
 
 const KEYS = {
   a: () => $("accept").disabled || $("accept").click(),
@@ -127,6 +147,7 @@ const KEYS = {
   c: () => decide("clear"),
   n: nextOpen,
   o: () => $("other").focus(),
+  f: () => $("filter").focus(),
   ArrowLeft: () => show(position - 1),
   ArrowRight: () => show(position + 1),
 };

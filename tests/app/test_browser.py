@@ -75,7 +75,11 @@ def test_one_label_pair_at_a_time(page):
     wait_for(page, "position", "1 of 20")
     choice = Select(page.find_element("id", "filter"))
     options = [option.text for option in choice.options]
-    assert options == ["all flagged examples", "labeled dog, suggested cat (20)"]
+    assert options == [
+        "all flagged examples",
+        "labeled dog, suggested cat (20)",
+        "spot check: 200 unflagged examples at random",
+    ]
     choice.select_by_index(1)
     wait_for(page, "position", "1 of 20")
     page.find_element("id", "keep").click()
@@ -83,3 +87,7 @@ def test_one_label_pair_at_a_time(page):
     choice.select_by_index(0)
     wait_for(page, "position", "1 of 20")
     assert page.find_element("id", "decided").text == "Kept: the given label is right"
+    choice.select_by_index(2)
+    wait_for(page, "position", "1 of 200")
+    page.find_element("id", "remove").click()
+    wait_for(page, "progress", "Spot check: 1 wrong of 1 unflagged examples, so about 280")

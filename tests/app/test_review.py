@@ -160,3 +160,27 @@ def test_an_audit_without_flags_has_nothing_to_review(tmp_path):
     review = Review.open(tmp_path)
     assert review.items(0, 50) == [] and review.progress()["n_queue"] == 0
     assert review.class_names == ["0", "1"]
+
+
+def test_the_spot_check_estimates_the_wrong_labels_missed(audit_dir):
+    review = Review.open(audit_dir)
+    spot = review.spot["example"].tolist()
+    assert len(spot) == 200 == len(set(spot)) and min(spot) >= 20  # unflagged only
+    assert Review.open(audit_dir).spot["example"].tolist() == spot  # the same on resuming
+    assert spot != sorted(spot)  # in random order: any prefix is a random sample
+    item = review.items(0, 1, spot=True)[0]
+    assert (item["example"], item["kind"], item["reason"]) == (spot[0], "none", "")
+    for example in spot[:8]:
+        review.decide(example, "keep")
+    other = next(name for name in NAMES if name != review.table["given_label"].iloc[spot[8]])
+    review.decide(spot[8], "relabel", other)
+    review.decide(spot[9], "remove")
+    review.decide(next(e for e in range(20, 300) if e not in spot), "remove")  # not drawn
+    review.decide(0, "keep")  # flagged
+    progress = review.progress()
+    assert progress["n_reviewed"] == 1 and progress["n_keep"] == 1
+    assert (progress["n_spot_reviewed"], progress["n_spot_wrong"]) == (10, 2)
+    assert progress["n_unflagged"] == 280 and progress["missed"] == pytest.approx(56)
+    assert progress["missed_low"] < 56 < progress["missed_high"] < 280
+    empty = Review.open(audit_dir).progress()  # another review of the same decisions
+    assert empty["missed"] == pytest.approx(56)

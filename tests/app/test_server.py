@@ -91,3 +91,5 @@ def test_the_queue_by_label_pair(tmp_path):
     assert [i["position"] for i in items] == [3, 4]
     assert {i["example"] for i in items} <= set(range(100, 105))
     assert client.get("/api/items?given=emu&suggested=cat").json["items"] == []
+    spot = client.get("/api/items?view=spot&count=500").json["items"]
+    assert len(spot) == 200 and {i["kind"] for i in spot} == {"none"}  # of 275 unflagged

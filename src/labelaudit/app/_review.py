@@ -19,16 +19,21 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from labelaudit._export import read_issue_table, read_queue
+import numpy as np
+
+from labelaudit._export import COLUMNS, read_issue_table, read_queue
 from labelaudit._results import import_pandas
+from labelaudit.core.verdict import wilson
 from labelaudit.exceptions import InvalidInputError
 
-Decision = Literal["relabel", "keep", "remove", "clear"]
 DECISIONS: tuple[str, ...] = ("relabel", "keep", "remove", "clear")
 DECISIONS_FILE = "decisions.csv"
 DECISION_COLUMNS = ("example", "given_label", "decision", "label", "decided_at")
+#: Unflagged examples drawn for the spot check, and the draw's seed (the same on resuming).
+SPOT_CHECK = 200
+SPOT_SEED = 0
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg")
 
 
@@ -75,6 +80,24 @@ def image_column(data: Any) -> str | None:
     return None
 
 
+def _plain(rows: Any) -> Any:
+    """Queue rows with the labels as text and a reason (empty when not flagged)."""
+    return (
+        rows[list(COLUMNS)]
+        .reset_index(drop=True)
+        .astype({"given_label": str, "suggested_label": str, "reason": str})
+        .replace({"reason": {"None": "", "nan": ""}})
+    )
+
+
+def _spot_check(table: Any) -> Any:
+    """:data:`SPOT_CHECK` unflagged examples drawn at random: any prefix of them is a random
+    sample, for estimating how many wrong labels the audit did not flag."""
+    unflagged = np.flatnonzero(~table["is_issue"].to_numpy(dtype=bool))
+    drawn = np.random.default_rng(SPOT_SEED).permutation(unflagged)[:SPOT_CHECK]
+    return _plain(table.iloc[drawn].reset_index())
+
+
 def _when() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -86,6 +109,7 @@ class Review:
     audit_dir: Path
     table: Any  # the issue table, one row per example
     queue: Any  # the flagged examples, most likely wrong first
+    spot: Any  # a random sample of the unflagged examples, in random order
     class_names: list[str]
     data: Any = None
     data_dir: Path | None = None
@@ -113,9 +137,8 @@ class Review:
         review = cls(
             audit_dir=audit_dir,
             table=table,
-            queue=read_queue(audit_dir)
-            .reset_index(drop=True)
-            .astype({"given_label": str, "suggested_label": str}),
+            queue=_plain(read_queue(audit_dir)),
+            spot=_spot_check(table),
             class_names=_class_names(_summary(audit_dir), table),
             data=data,
             data_dir=data_dir,
@@ -199,20 +222,44 @@ class Review:
                 self.decisions[index] = (decision, label)
 
     def progress(self) -> dict[str, Any]:
-        """How far the review is, and how the reviewed flags compare with the audit's
-        expectation: ``expected_wrong`` sums p_mislabeled over the reviewed examples."""
+        """How far the review is. Of the flagged examples: the decisions, and
+        ``expected_wrong``, the sum of p_mislabeled over those reviewed (the audit's
+        expectation). Of the spot check: the wrong labels found among the unflagged
+        examples reviewed, and the estimate of those missed among all unflagged examples,
+        ``missed`` with its 95% (Wilson) interval ``missed_low`` to ``missed_high``."""
         with self._lock:
             decided = dict(self.decisions)
+        flagged = self.table["is_issue"].to_numpy(dtype=bool)
+        spot = set(self.spot["example"].tolist())
         counts = {name: 0 for name in DECISIONS[:3]}
-        for decision, _ in decided.values():
-            counts[decision] += 1
-        reviewed = list(decided)
+        spot_counts = dict(counts)
+        for example, (decision, _) in decided.items():
+            if flagged[example]:
+                counts[decision] += 1
+            elif example in spot:
+                spot_counts[decision] += 1
+        reviewed = [example for example in decided if flagged[example]]
         p = self.table["p_mislabeled"].to_numpy()
         return {
             "n_queue": len(self.queue),
             "n_reviewed": len(reviewed),
             **{f"n_{name}": count for name, count in counts.items()},
             "expected_wrong": float(p[reviewed].sum()) if reviewed else 0.0,
+            **self._missed(spot_counts, int((~flagged).sum())),
+        }
+
+    def _missed(self, counts: dict[str, int], n_unflagged: int) -> dict[str, Any]:
+        checked = sum(counts.values())
+        wrong = checked - counts["keep"]
+        low, high = wilson(np.array([float(wrong)]), np.array([float(checked)]))
+        return {
+            "n_spot": len(self.spot),
+            "n_spot_reviewed": checked,
+            "n_spot_wrong": wrong,
+            "n_unflagged": n_unflagged,
+            "missed": wrong / checked * n_unflagged if checked else None,
+            "missed_low": float(low[0]) * n_unflagged,
+            "missed_high": float(high[0]) * n_unflagged,
         }
 
     def labels(self) -> Any:
@@ -239,11 +286,12 @@ class Review:
         ]
 
     def items(
-        self, start: int, count: int, pair: tuple[str, str] | None = None
+        self, start: int, count: int, pair: tuple[str, str] | None = None, spot: bool = False
     ) -> list[dict[str, Any]]:
         """Queue positions [start, start + count) as plain dicts for the page; with
-        ``pair``, positions among the examples given ``pair[0]`` and suggested ``pair[1]``."""
-        queue = self.queue
+        ``pair``, positions among the examples given ``pair[0]`` and suggested ``pair[1]``;
+        with ``spot``, positions in the spot check instead of the queue."""
+        queue = self.spot if spot else self.queue
         if pair is not None:
             queue = queue[(queue["given_label"] == pair[0]) & (queue["suggested_label"] == pair[1])]
         rows = queue.iloc[start : start + count].to_dict("records")
@@ -259,7 +307,8 @@ class Review:
         return {
             "position": position,
             "example": example,
-            **{key: str(row[key]) for key in ("given_label", "suggested_label", "kind", "reason")},
+            **{key: row[key] for key in ("given_label", "suggested_label", "reason")},
+            "kind": str(row["kind"]),
             "p_mislabeled": float(row["p_mislabeled"]),
             "decision": decided[0],
             "label": decided[1],

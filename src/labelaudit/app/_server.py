@@ -46,6 +46,7 @@ def build_app(review: Review) -> Any:
             setup={
                 "class_names": review.class_names,
                 "page": PAGE,
+                "n_spot": len(review.spot),
                 "has_report": (review.audit_dir / "report.html").is_file(),
             },
         )
@@ -61,7 +62,8 @@ def build_app(review: Review) -> Any:
         count = min(args.get("count", PAGE, type=int), 10 * PAGE)
         given, suggested = args.get("given"), args.get("suggested")
         pair = None if given is None or suggested is None else (given, suggested)
-        return {"items": review.items(max(start, 0), max(count, 0), pair)}
+        spot = args.get("view") == "spot"
+        return {"items": review.items(max(start, 0), max(count, 0), pair, spot)}
 
     @app.get("/api/pairs")
     def pairs() -> Any:

@@ -6,7 +6,7 @@ const setup = JSON.parse(document.getElementById("setup").textContent);
 const pages = new Map();  // "pair/page" -> items of the shown examples
 let pairs = [];  // the queue's (given, suggested) label pairs, most examples first
 let shown = null;  // the pair shown, or null for the whole queue
-let shownKey = "";  // its index in pairs, "" for the whole queue
+let shownKey = "";  // its index in pairs, "spot" for the spot check, "" for the whole queue
 let queueTotal = 0;
 let total = 0;  // examples shown
 let position = 0;
@@ -27,6 +27,7 @@ async function item(at) {
   if (!pages.has(key)) {
     const query = new URLSearchParams({ start: page * setup.page, count: setup.page });
     if (shown) { query.set("given", shown.given_label); query.set("suggested", shown.suggested_label); }
+    if (shownKey === "spot") query.set("view", "spot");
     pages.set(key, (await call(`api/items?${query}`)).items);
   }
   return pages.get(key)[at - page * setup.page];
@@ -34,12 +35,17 @@ async function item(at) {
 
 function showProgress(p) {
   queueTotal = p.n_queue;
-  if (!shown) total = p.n_queue;
+  if (shownKey === "") total = p.n_queue;
   const wrong = p.n_relabel + p.n_remove;
   let text = `Reviewed ${p.n_reviewed} of ${p.n_queue} flagged examples`;
   if (p.n_reviewed) {
     text += `: ${wrong} wrong labels (${p.n_relabel} relabeled, ${p.n_remove} to remove), `
       + `${p.n_keep} right; the audit expected ${p.expected_wrong.toFixed(1)} wrong among them`;
+  }
+  if (p.n_spot_reviewed) {
+    text += `. Spot check: ${p.n_spot_wrong} wrong of ${p.n_spot_reviewed} unflagged examples, `
+      + `so about ${Math.round(p.missed)} (${Math.round(p.missed_low)}-${Math.round(p.missed_high)}) `
+      + `wrong labels missed among all ${p.n_unflagged} unflagged`;
   }
   $("progress").textContent = text + ".";
   $("bar-fill").style.width = `${p.n_queue ? (100 * p.n_reviewed) / p.n_queue : 0}%`;
@@ -110,9 +116,9 @@ async function nextOpen() {
 }
 
 async function showPair(index) {
-  shown = index === "" ? null : pairs[Number(index)];
+  shown = index === "" || index === "spot" ? null : pairs[Number(index)];
   shownKey = index;
-  total = shown ? shown.n : queueTotal;
+  total = shown ? shown.n : index === "spot" ? setup.n_spot : queueTotal;
   pages.clear();  // fetched again, with the decisions made under the other view
   await show(0);
 }
@@ -123,8 +129,17 @@ async function start() {
   pairs.forEach((p, i) => {
     $("filter").add(new Option(`labeled ${p.given_label}, suggested ${p.suggested_label} (${p.n})`, i));
   });
+  if (setup.n_spot) {
+    $("filter").add(new Option(`spot check: ${setup.n_spot} unflagged examples at random`, "spot"));
+  }
   showProgress(await call("api/progress"));
-  if (total === 0) { $("empty").hidden = false; return; }
+  if (total === 0) {
+    $("empty").hidden = false;
+    if (!setup.n_spot) return;
+    $("card").hidden = false;
+    $("filter").value = "spot";
+    return showPair("spot");
+  }
   $("card").hidden = false;
   await show(0);
   if ((await item(0)).decision) await nextOpen();

@@ -112,7 +112,7 @@ async function nextOpen() {
   for (let at = 0; at < position; at += 1) {
     if (!(await item(at)).decision) return show(at);
   }
-  $("error").textContent = "Every flagged example has a decision.";
+  $("error").textContent = "Every example shown has a decision.";
 }
 
 async function showPair(index) {
@@ -120,7 +120,12 @@ async function showPair(index) {
   shownKey = index;
   total = shown ? shown.n : index === "spot" ? setup.n_spot : queueTotal;
   pages.clear();  // fetched again, with the decisions made under the other view
+  await showFirstOpen();
+}
+
+async function showFirstOpen() {
   await show(0);
+  if ((await item(0)).decision) await nextOpen();
 }
 
 async function start() {
@@ -141,8 +146,7 @@ async function start() {
     return showPair("spot");
   }
   $("card").hidden = false;
-  await show(0);
-  if ((await item(0)).decision) await nextOpen();
+  await showFirstOpen();
 }
 
 $("prev").onclick = () => show(position - 1);

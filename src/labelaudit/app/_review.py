@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._export import COLUMNS, read_issue_table, read_queue
+from labelaudit._audit import rank_flagged
+from labelaudit._export import COLUMNS, read_issue_table
 from labelaudit._results import import_pandas
 from labelaudit.core.verdict import wilson
 from labelaudit.exceptions import InvalidInputError
@@ -82,11 +83,9 @@ def image_column(data: Any) -> str | None:
 
 def _plain(rows: Any) -> Any:
     """Queue rows with the labels as text and a reason (empty when not flagged)."""
-    return (
-        rows[list(COLUMNS)]
-        .reset_index(drop=True)
-        .astype({"given_label": str, "suggested_label": str, "reason": str})
-        .replace({"reason": {"None": "", "nan": ""}})
+    rows = rows[list(COLUMNS)].reset_index(drop=True)
+    return rows.assign(reason=rows["reason"].fillna("")).astype(
+        {"given_label": str, "suggested_label": str, "reason": str}
     )
 
 
@@ -137,7 +136,7 @@ class Review:
         review = cls(
             audit_dir=audit_dir,
             table=table,
-            queue=_plain(read_queue(audit_dir)),
+            queue=_plain(rank_flagged(table.reset_index())),
             spot=_spot_check(table),
             class_names=_class_names(_summary(audit_dir), table),
             data=data,

@@ -843,6 +843,11 @@ def test_review_errors(tmp_path, npy_inputs):
     pd.DataFrame({"x": range(5)}).to_csv(d / "short.csv", index=False)
     short = invoke("review", d / "a", "--data", d / "short.csv", "--no-open")
     assert "has 5 rows for the audit's 300 examples" in one_error_line(short)
+    missing = invoke("review", d / "a", "--images", d / "none.npy", "--no-open")
+    assert "--images" in one_error_line(missing) and "does not exist" in one_error_line(missing)
+    np.save(d / "flat.npy", np.zeros((300, 64)))
+    flat = invoke("review", d / "a", "--images", d / "flat.npy", "--no-open")
+    assert "images must have shape (300, H, W)" in one_error_line(flat)
     import socket
 
     with socket.socket() as taken:

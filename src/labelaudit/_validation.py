@@ -304,6 +304,19 @@ def check_class_names(class_names: Any, k: int) -> list[str]:
     return names
 
 
+def check_images(images: Any, n: int) -> np.ndarray[Any, Any]:
+    """One grayscale (H, W) or RGB(A) (H, W, 3|4) image per example, as an array (a memory
+    map stays one)."""
+    array = np.asarray(images)
+    grey_or_rgb = array.ndim == 3 or (array.ndim == 4 and array.shape[3] in (3, 4))
+    if not grey_or_rgb or array.shape[0] != n:
+        raise InvalidInputError(
+            f"images must have shape ({n}, H, W) or ({n}, H, W, 3): one grayscale or RGB "
+            f"image per example. Got shape {array.shape}."
+        )
+    return array
+
+
 def is_pandas(value: Any) -> bool:
     """Whether ``value`` is a pandas object (told without importing pandas)."""
     return type(value).__module__.startswith("pandas")

@@ -476,6 +476,10 @@ def review(
             "By default the table the audit recorded, if any."
         ),
     ] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(help="A .npy of one image per example, (N, H, W) or (N, H, W, 3)."),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to serve on (local only by default).")] = (
         "127.0.0.1"
     ),
@@ -491,7 +495,7 @@ def review(
     from labelaudit.app._server import serve
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    application = create_app(audit_dir, data=data)
+    application = create_app(audit_dir, data=data, images=images)
     review_state = application.config["review"]
     try:
         server = serve(application, host, port)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
 import pytest
 
 from labelaudit.app import create_app
+from labelaudit.exceptions import InvalidInputError
 
 from .conftest import write_audit
 
@@ -93,3 +95,21 @@ def test_the_queue_by_label_pair(tmp_path):
     assert client.get("/api/items?given=emu&suggested=cat").json["items"] == []
     spot = client.get("/api/items?view=spot&count=500").json["items"]
     assert len(spot) == 200 and {i["kind"] for i in spot} == {"none"}  # of 275 unflagged
+
+
+def test_images_from_an_array_or_a_npy_file(audit_dir, tmp_path):
+    images = np.random.default_rng(0).random((300, 8, 8))
+    np.save(tmp_path / "images.npy", images)
+    for given in (images, tmp_path / "images.npy"):
+        client = create_app(audit_dir, images=given).test_client()
+        item = client.get("/api/items?count=1").json["items"][0]
+        assert item["image"] == f"image/{item['example']}"
+        response = client.get("/" + item["image"])
+        assert response.mimetype == "image/png" and response.data.startswith(b"\x89PNG")
+    with pytest.raises(InvalidInputError, match=r"images must have shape \(300, H, W\)"):
+        create_app(audit_dir, images=images[:10])
+    with pytest.raises(InvalidInputError, match=r"expected a .npy array of shape"):
+        create_app(audit_dir, images=tmp_path / "images.png")
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "images.npy").read_bytes()[:500])
+    with pytest.raises(InvalidInputError, match=r"cut.npy is not a readable .npy array"):
+        create_app(audit_dir, images=tmp_path / "cut.npy")

@@ -19,19 +19,21 @@ if TYPE_CHECKING:
 __all__ = ["create_app", "reviewed_labels"]
 
 
-def _open(audit_dir: str | Path, data: Any) -> Review:
-    from labelaudit.app._server import read_data
+def _open(audit_dir: str | Path, data: Any, images: Any) -> Review:
+    from labelaudit.app._server import read_data, read_images
 
     folder = Path(audit_dir)
     if data is None and folder.is_dir():
         data = default_data(folder)
+    if isinstance(images, str | Path):
+        images = read_images(Path(images))
     if isinstance(data, str | Path):
         table, data_dir = read_data(Path(data))
-        return Review.open(folder, table, data_dir)
-    return Review.open(folder, data)
+        return Review.open(folder, table, data_dir, images)
+    return Review.open(folder, data, images=images)
 
 
-def create_app(audit_dir: str | Path, *, data: Any = None) -> Any:
+def create_app(audit_dir: str | Path, *, data: Any = None, images: Any = None) -> Any:
     """The review page of an audit folder, as a Flask app.
 
     Parameters
@@ -45,6 +47,9 @@ def create_app(audit_dir: str | Path, *, data: Any = None) -> Any:
         example: its text column, its images (a column of image file paths, relative to
         the table's folder, or URLs), and its other columns. By default the table recorded
         by the audit, if any.
+    images : array of shape (n_samples, H, W) or (n_samples, H, W, 3), str or Path, optional
+        One grayscale or RGB image per example, as for :func:`labelaudit.report.render`, or
+        a ``.npy`` file of them (memory-mapped); shown instead of a table's image column.
 
     Returns
     -------
@@ -58,7 +63,7 @@ def create_app(audit_dir: str | Path, *, data: Any = None) -> Any:
     """
     from labelaudit.app._server import build_app
 
-    return build_app(_open(audit_dir, data))
+    return build_app(_open(audit_dir, data, images))
 
 
 def reviewed_labels(audit_dir: str | Path) -> pd.DataFrame:

@@ -114,13 +114,16 @@ class Review:
     data_dir: Path | None = None
     text_column: str | None = None
     image_column: str | None = None
+    images: Any = None  # an array of one image per example, instead of image files
     decisions: dict[int, tuple[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def open(cls, audit_dir: Path, data: Any = None, data_dir: Path | None = None) -> Review:
+    def open(
+        cls, audit_dir: Path, data: Any = None, data_dir: Path | None = None, images: Any = None
+    ) -> Review:
         """Read the audit folder and the decisions saved in it; ``data`` is a table with one
-        row per example of the audit, in its order."""
+        row per example of the audit, in its order, ``images`` an array of their images."""
         if not audit_dir.is_dir():
             raise InvalidInputError(
                 f"{audit_dir} is not a folder; give the --out folder of labelaudit audit."
@@ -131,6 +134,7 @@ class Review:
                 f"The data table has {len(data)} rows for the audit's {len(table)} examples; "
                 "give the table the audit was run on, one row per example in the same order."
             )
+        from labelaudit._validation import check_images
         from labelaudit.io import text_column
 
         review = cls(
@@ -143,6 +147,7 @@ class Review:
             data_dir=data_dir,
             text_column=None if data is None else text_column(data),
             image_column=None if data is None else image_column(data),
+            images=None if images is None else check_images(images, len(table)),
         )
         review.decisions = review._read_decisions()
         return review
@@ -318,12 +323,12 @@ class Review:
         """The example's row: its text, its image's address, and its other columns."""
         from labelaudit._cli_io import short_value
 
+        src = None if self.images is None else f"image/{example}"
         if self.data is None:
-            return {"text": None, "image": None, "fields": []}
+            return {"text": None, "image": src, "fields": []}
         row = self.data.iloc[example]
         text, image = self.text_column, self.image_column
-        src = None
-        if image is not None and isinstance(row[image], str):
+        if src is None and image is not None and isinstance(row[image], str):
             value = row[image]
             src = value if value.startswith(("http://", "https://")) else f"image/{example}"
         fields = [
@@ -332,6 +337,14 @@ class Review:
             if c not in (text, image) and not (isinstance(v, float) and v != v)
         ]
         return {"text": None if text is None else str(row[text]), "image": src, "fields": fields}
+
+    def image_png(self, example: int) -> bytes | None:
+        """The PNG of ``example``'s image from the ``images`` array, if one was given."""
+        if self.images is None or not 0 <= example < len(self.images):
+            return None
+        from labelaudit.report._plots import image_png
+
+        return image_png(self.images[example])
 
     def image_path(self, example: int) -> Path | None:
         """The local image file of ``example``, from the data table's image column."""

@@ -94,6 +94,9 @@ def build_app(review: Review) -> Any:
 
     @app.get("/image/<int:example>")
     def image(example: int) -> Any:
+        png = review.image_png(example)
+        if png is not None:
+            return flask.Response(png, mimetype="image/png")
         path = review.image_path(example)
         if path is None:
             flask.abort(404)
@@ -119,6 +122,22 @@ def serve(app: Any, host: str, port: int) -> Any:
     family = select_address_family(host, port)
     with socket.create_server((host, port), family=family) as listening:
         return make_server(host, port, app, threaded=True, fd=listening.fileno())  # a dup
+
+
+def read_images(path: Path) -> Any:
+    """An ``--images`` array: a .npy file, memory-mapped (only the images shown are read)."""
+    import numpy as np
+
+    if path.suffix.lower() != ".npy":
+        raise InvalidInputError(
+            f"--images {path}: expected a .npy array of shape (N, H, W) or (N, H, W, 3)."
+        )
+    if not path.is_file():
+        raise InvalidInputError(f"--images {path} does not exist.")
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise InvalidInputError(f"--images {path} is not a readable .npy array ({exc}).") from None
 
 
 def read_data(path: Path) -> tuple[Any, Path]:

@@ -27,8 +27,9 @@ def figure_uri(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def image_uri(image: np.ndarray[Any, Any]) -> str:
-    """A small grayscale or RGB image (H, W[, 3]) as a PNG ``data:`` URI."""
+def image_png(image: np.ndarray[Any, Any]) -> bytes:
+    """A small grayscale or RGB image (H, W[, 3]) as PNG bytes, grayscale drawn dark on
+    light (gray_r)."""
     from matplotlib.image import imsave
 
     buf = io.BytesIO()
@@ -36,7 +37,12 @@ def image_uri(image: np.ndarray[Any, Any]) -> str:
     if array.dtype != np.uint8:  # uint8 RGB stays 0-255; floats are scaled per image
         array = array.astype(np.float64)
     imsave(buf, array, cmap="gray_r", format="png")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def image_uri(image: np.ndarray[Any, Any]) -> str:
+    """:func:`image_png` as a ``data:`` URI."""
+    return "data:image/png;base64," + base64.b64encode(image_png(image)).decode("ascii")
 
 
 def label_cells(

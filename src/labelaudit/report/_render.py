@@ -72,7 +72,7 @@ def _check_extras(
 ) -> tuple[Any, list[str] | None, Any, int]:
     """The optional inputs of :func:`render`, checked against the audit's examples."""
     from labelaudit._audit import Audit
-    from labelaudit._validation import as_labels, check_count
+    from labelaudit._validation import as_labels, check_count, check_images
 
     if not isinstance(audit, Audit):
         raise InvalidInputError(
@@ -88,13 +88,7 @@ def _check_extras(
                 "the order of the audit's labels."
             )
     if images is not None:
-        images = np.asarray(images)
-        grey_or_rgb = images.ndim == 3 or (images.ndim == 4 and images.shape[3] in (3, 4))
-        if not grey_or_rgb or images.shape[0] != n:
-            raise InvalidInputError(
-                f"images must have shape ({n}, H, W) or ({n}, H, W, 3): one grayscale or RGB "
-                f"image per example. Got shape {images.shape}."
-            )
+        images = check_images(images, n)
     if true_labels is not None:
         true_labels = as_labels(true_labels, n_classes=k, columns=f"the audit has {k} classes")
         if true_labels.shape[0] != n:

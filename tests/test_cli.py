@@ -101,6 +101,10 @@ def test_audit_from_npy_files(npy_inputs):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_examples"] == 300 and summary["n_issues"] == 20
     assert summary["systematic_pairs"][0]["given_label"] == "bee"
+    assert summary["class_names"] == ["ant", "bee", "cat"]
+    assert f"Review the 20 flagged examples in the browser: labelaudit review {out}" in (
+        result.output
+    )
     issues = pd.read_parquet(out / "issues.parquet")
     assert issues["is_issue"].sum() == 20
     assert "ant" in (out / "report.html").read_text()

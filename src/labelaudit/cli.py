@@ -163,8 +163,12 @@ def demo(
     written = write_outputs(demo_run.result, out, demo_run.report, demo_run.summary)
     written += write_examples(out, demo_run.images)
     out_console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    _print_review_hint("the flagged digits", out)
+
+
+def _print_review_hint(what: str, out: Path) -> None:
     out_console.print(  # one line, to copy
-        f"Review the flagged digits in the browser: labelaudit review {out}",
+        f"Review {what} in the browser: labelaudit review {out}",
         highlight=False,
         soft_wrap=True,
     )
@@ -305,6 +309,8 @@ def audit(
         result, out, report, summary, pred_probs=probs if table is not None else None
     )
     out_console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    if result.n_issues:
+        _print_review_hint(f"the {result.n_issues} flagged examples", out)
     if fail_under is not None and result.health < fail_under:
         err_console.print(f"Label health {result.health:.3f} is below --fail-under {fail_under}.")
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -503,6 +504,8 @@ def review(
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     application = create_app(audit_dir, data=data, images=images)
     review_state = application.config["review"]
+    if not os.access(audit_dir, os.W_OK):
+        raise UsageError(f"{audit_dir} is not writable: the decisions could not be saved there.")
     try:
         server = serve(application, host, port)
     except OSError as exc:

@@ -113,3 +113,11 @@ def test_images_from_an_array_or_a_npy_file(audit_dir, tmp_path):
     (tmp_path / "cut.npy").write_bytes((tmp_path / "images.npy").read_bytes()[:500])
     with pytest.raises(InvalidInputError, match=r"cut.npy is not a readable .npy array"):
         create_app(audit_dir, images=tmp_path / "cut.npy")
+
+
+def test_a_decision_that_cannot_be_saved_says_so(client, audit_dir):
+    (audit_dir / "decisions.csv").mkdir()  # in the way of the file
+    response = client.post("/api/decisions", json={"example": 3, "decision": "keep"})
+    assert response.status_code == 500
+    assert response.json["error"].startswith("The decision was not saved: ")
+    assert client.get("/api/progress").json["n_reviewed"] == 0

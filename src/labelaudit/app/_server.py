@@ -80,6 +80,8 @@ def build_app(review: Review) -> Any:
             review.decide(body.get("example"), body.get("decision"), body.get("label"))
         except InvalidInputError as exc:
             return {"error": str(exc)}, 400
+        except OSError as exc:  # a full disk, a folder made read-only
+            return {"error": f"The decision was not saved: {exc}"}, 500
         return review.progress()
 
     @app.get("/labels.csv")

@@ -15,9 +15,15 @@ const $ = (id) => document.getElementById(id);
 const DONE = { relabel: "Relabeled as ", keep: "Kept: the given label is right", remove: "To remove" };
 
 async function call(url, options) {
-  const response = await fetch(url, options);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error || response.statusText);
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch (err) {
+    throw new Error("The review server does not answer: start labelaudit review again "
+      + "(every decision shown as made is saved).");
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
   return body;
 }
 

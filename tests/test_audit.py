@@ -316,3 +316,31 @@ def test_ranked_issues_break_ties_by_quality_score(result):
     assert (np.diff(p) <= 0).all()
     ties = np.diff(p) == 0
     assert (np.diff(q)[ties] >= 0).all()
+
+
+def test_save_writes_the_folder_that_review_and_export_read(tmp_path):
+    from labelaudit.app import create_app, reviewed_labels
+
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 3, 300)
+    probs = np.full((300, 3), 0.05)
+    probs[np.arange(300), true] = 0.9
+    labels = true.copy()
+    labels[:15] = (labels[:15] + 1) % 3
+    result = la.audit(labels, probs, class_names=["ant", "bee", "cat"])
+    folder = tmp_path / "new" / "audit"
+    result.save(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "issues.csv",
+        "issues.parquet",
+        "report.html",
+        "summary.json",
+    ]
+    with pytest.raises(InvalidInputError, match=r"pass force=True to overwrite or choose"):
+        result.save(folder)
+    result.save(str(folder), force=True)
+    client = create_app(folder).test_client()
+    first = client.get("/api/items?count=1").json["items"][0]
+    body = {"example": first["example"], "decision": "relabel", "label": first["suggested_label"]}
+    assert client.post("/api/decisions", json=body).status_code == 200
+    assert reviewed_labels(folder).loc[first["example"], "label"] == first["suggested_label"]

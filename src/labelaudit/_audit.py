@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,6 +86,30 @@ class Audit:
     def expected_errors(self) -> float:
         """Estimated number of wrong labels: the sum of ``p_mislabeled``."""
         return float(self.issues["p_mislabeled"].sum())
+
+    def save(self, folder: str | Path, *, force: bool = False) -> None:
+        """Write the audit folder that ``labelaudit audit --out`` writes: ``report.html``,
+        ``issues.csv``, ``issues.parquet`` and ``summary.json``.
+
+        ``labelaudit review FOLDER`` (or :func:`labelaudit.app.create_app`) then reviews
+        the flagged examples, and ``labelaudit export FOLDER`` writes a relabeling queue.
+
+        Parameters
+        ----------
+        folder : str or Path
+            Made if missing.
+        force : bool, default=False
+            Overwrite the files of an earlier audit; without it they are an error.
+
+        Examples
+        --------
+        >>> import labelaudit
+        >>> result = labelaudit.audit(labels, pred_probs)  # doctest: +SKIP
+        >>> result.save("audit-folder")  # doctest: +SKIP
+        """
+        from labelaudit._folder import save_audit
+
+        save_audit(self, Path(folder), force)
 
 
 def rank_flagged(issues: pd.DataFrame) -> pd.DataFrame:

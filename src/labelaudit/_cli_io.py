@@ -4,7 +4,6 @@ the report and tables. Errors are InvalidInputError with one clear line."""
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,24 +16,8 @@ from labelaudit._typing import IntArray
 from labelaudit.exceptions import InvalidInputError
 from labelaudit.io import TABLE_SUFFIXES, read_table_file
 
-#: The files an audit folder holds.
-OUTPUTS = ("report.html", "issues.csv", "issues.parquet", "summary.json")
 #: The files an annotator analysis writes.
 ANNOTATOR_OUTPUTS = ("annotators.html", "consensus.csv", "annotators.csv", "annotators.json")
-
-
-def check_out_dir(
-    out: Path, force: bool, names: tuple[str, ...] = (*OUTPUTS, "pred_probs.npy")
-) -> None:
-    """Refuse to overwrite an earlier run's files unless ``force``."""
-    if out.exists() and not out.is_dir():
-        raise InvalidInputError(f"--out {out} is a file; give a folder.")
-    clashes = [name for name in names if (out / name).exists()]
-    if clashes and not force:
-        raise InvalidInputError(
-            f"{out} already holds {', '.join(clashes)}; pass --force to overwrite or choose "
-            "another --out."
-        )
 
 
 def _is_number(text: str) -> bool:
@@ -392,24 +375,3 @@ def example_texts(X: Any, audit: Any, count: int) -> list[str]:
         else:
             texts[i] = "; ".join(f"{column}={short_value(value)}" for column, value in row.items())
     return texts
-
-
-def write_outputs(
-    result: Any,
-    out: Path,
-    report: str,
-    summary: dict[str, Any],
-    pred_probs: np.ndarray[Any, Any] | None = None,
-) -> list[Path]:
-    """Write the report, the issue table (CSV and Parquet) and the summary."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in OUTPUTS]
-    paths[0].write_text(report, encoding="utf-8")
-    table = result.issues.rename_axis("example")
-    table.to_csv(paths[1])
-    table.to_parquet(paths[2])
-    paths[3].write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    if pred_probs is not None:
-        np.save(out / "pred_probs.npy", pred_probs)
-        paths.append(out / "pred_probs.npy")
-    return paths

@@ -43,7 +43,7 @@ def run_demo(cross_validate: Callable[..., Any]) -> DemoRun:
     from sklearn.linear_model import LogisticRegression
 
     from labelaudit import audit
-    from labelaudit.cli import summary_dict
+    from labelaudit._folder import summary_dict
     from labelaudit.report import render
 
     digits = load_digits()

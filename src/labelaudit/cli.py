@@ -19,12 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labelaudit._cli_io import (
-    check_out_dir,
-    load_labels,
-    parse_class_names,
-    write_outputs,
-)
+from labelaudit._cli_io import load_labels, parse_class_names
+from labelaudit._folder import check_out_dir, summary_dict, write_outputs
 from labelaudit.exceptions import LabelauditError, LabelauditWarning
 
 app = typer.Typer(
@@ -148,8 +144,8 @@ def demo(
     top: Annotated[int, typer.Option(min=0, help="Issues to print.")] = 10,
 ) -> None:
     """Audit scikit-learn's digits with injected noise (15% of 1s labeled 7, 2% slips)."""
-    from labelaudit._cli_io import OUTPUTS
     from labelaudit._demo import EXAMPLES, run_demo, write_examples
+    from labelaudit._folder import OUTPUTS
 
     check_out_dir(out, force, (*OUTPUTS, EXAMPLES))
     demo_run = run_demo(cross_validate)
@@ -315,40 +311,6 @@ def audit(
     if fail_under is not None and result.health < fail_under:
         err_console.print(f"Label health {result.health:.3f} is below --fail-under {fail_under}.")
         raise typer.Exit(1)
-
-
-def summary_dict(
-    result: Any, metadata: dict[str, Any], data_table: str | None = None
-) -> dict[str, Any]:
-    """What summary.json holds; ``data_table`` is the table of examples the review page
-    shows (a path, or a file name in the audit folder)."""
-    from labelaudit import __version__
-
-    pairs = result.class_pairs
-    systematic = pairs[pairs["verdict"] == "systematic"]
-    return {
-        "labelaudit_version": __version__,
-        "n_examples": len(result.issues),
-        "n_classes": len(result.classes),
-        "class_names": [str(name) for name in result.classes["class_name"]],
-        "health": result.health,
-        "expected_errors": result.expected_errors,
-        "n_issues": result.n_issues,
-        "background_rate": result.background_rate,
-        "warnings": list(result.warnings),
-        "systematic_pairs": [
-            {
-                "true_label": str(r.true_label),
-                "given_label": str(r.given_label),
-                "rate": float(r.rate),
-                "count": float(r.count),
-                "action": r.action,
-            }
-            for r in systematic.itertuples()
-        ],
-        "inputs": {k: str(v) for k, v in metadata.items()},
-        "data_table": data_table,
-    }
 
 
 @app.command()

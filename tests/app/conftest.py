@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import labelaudit as la
-from labelaudit._cli_io import write_outputs
-from labelaudit.cli import summary_dict
+from labelaudit._folder import summary_dict, write_outputs
 
 NAMES = ["cat", "dog", "emu"]
 

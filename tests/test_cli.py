@@ -823,6 +823,9 @@ def test_review_serves_the_demo_with_its_digits(demo_dir, monkeypatch):
     assert served == [9000]
     assert "Reviewing the 93 flagged examples" in result.output.replace("\n", " ")
     assert "Stopped. 0 of 93 reviewed" in result.output
+    assert "Warning" not in result.output
+    shared = invoke("review", out, "--no-open", "--host", "0.0.0.0")
+    assert "Warning: serving on 0.0.0.0: anyone who can reach this machine" in shared.output
 
 
 def test_review_records_the_data_table_of_the_audit(npy_inputs):

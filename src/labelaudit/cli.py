@@ -480,6 +480,13 @@ def review(
         f"Decisions are saved to {review_state.path}; Ctrl+C stops the server.",
         highlight=False,
     )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(
+            f"[bold yellow]Warning:[/] serving on {host}: anyone who can reach this machine "
+            "can see the examples and record decisions.",
+            highlight=False,
+            soft_wrap=True,
+        )
     if open_browser:
         import webbrowser
 

@@ -77,9 +77,10 @@ def reviewed_labels(audit_dir: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per example (index ``example``): ``given_label``; ``label``, the given label
-        unless a reviewer relabeled the example, and empty for examples to remove; and
-        ``decision`` (relabel, keep, remove, or empty when not reviewed).
+        One row per example (index ``example``), labels as text (the class names):
+        ``given_label``; ``label``, the given label unless a reviewer relabeled the
+        example, and empty for examples to remove; and ``decision`` (relabel, keep,
+        remove, or empty when not reviewed).
 
     Examples
     --------

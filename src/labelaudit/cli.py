@@ -492,11 +492,12 @@ def review(
 
         webbrowser.open(url)
     try:
-        server.serve_forever()
+        server.serve_forever()  # werkzeug's returns on Ctrl+C
     except KeyboardInterrupt:
-        out_console.print(f"Stopped. {_reviewed_line(review_state.progress())}", highlight=False)
+        pass
     finally:
         server.server_close()
+    out_console.print(f"Stopped. {_reviewed_line(review_state.progress())}", highlight=False)
 
 
 def _reviewed_line(progress: dict[str, Any]) -> str:

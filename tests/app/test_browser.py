@@ -52,12 +52,21 @@ def test_reviewing_in_the_browser_saves_the_decisions(page, audit_dir, tmp_path)
     body.send_keys("r")
     wait_for(page, "progress", "Reviewed 3 of 20")
     Select(page.find_element("id", "other")).select_by_visible_text("emu")
+    assert "Reviewed 3 of 20" in page.find_element("id", "progress").text  # not yet
+    page.find_element("id", "other-go").click()
     wait_for(page, "progress", "Reviewed 4 of 20")
     body.send_keys(Keys.ARROW_LEFT)  # back to the fourth, and take it back
     wait_for(page, "decided", "Relabeled as emu")
     body.send_keys("c")
     wait_for(page, "progress", "Reviewed 3 of 20")
     wait_for(page, "progress", "2 wrong labels (1 relabeled, 1 to remove), 1 right")
+    body.send_keys("o")  # the list by keyboard: type a name, then Enter
+    page.switch_to.active_element.send_keys("e")
+    assert "Reviewed 3 of 20" in page.find_element("id", "progress").text
+    page.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(page, "progress", "Reviewed 4 of 20")
+    body.send_keys(Keys.ARROW_LEFT, "c")
+    wait_for(page, "progress", "Reviewed 3 of 20")
     labels = reviewed_labels(audit_dir)
     decided = labels[labels["decision"] != ""]
     assert sorted(decided["decision"]) == ["keep", "relabel", "remove"]

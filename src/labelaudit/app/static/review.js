@@ -88,6 +88,7 @@ async function show(at) {
   $("accept").disabled = it.suggested_label === it.given_label;
   $("decided").textContent = it.decision ? DONE[it.decision] + (it.label || "") : "";
   $("other").value = "";
+  $("other-go").disabled = true;
   $("prev").disabled = position === 0;
   $("next").disabled = position >= total - 1;
   $("error").textContent = "";
@@ -162,7 +163,15 @@ $("accept").onclick = async () => decide("relabel", (await item(position)).sugge
 $("keep").onclick = () => decide("keep");
 $("remove").onclick = () => decide("remove");
 $("clear").onclick = () => decide("clear");
-$("other").onchange = (e) => { e.target.blur(); if (e.target.value) decide("relabel", e.target.value); };
+// Arrow keys and typing change a closed list at once: choosing records nothing until
+// Enter or the button.
+const relabelAsChosen = () => {
+  const label = $("other").value;
+  if (label) { $("other").blur(); decide("relabel", label); }
+};
+$("other").onchange = () => { $("other-go").disabled = !$("other").value; };
+$("other").onkeydown = (e) => { if (e.key === "Enter") { e.preventDefault(); relabelAsChosen(); } };
+$("other-go").onclick = relabelAsChosen;
 $("filter").onchange = (e) => { showPair(e.target.value); e.target.blur(); };
 
 const KEYS = {

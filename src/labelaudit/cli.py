@@ -461,7 +461,7 @@ def review(
     import logging
 
     from labelaudit.app import create_app
-    from labelaudit.app._server import serve
+    from labelaudit.app._server import LOOPBACK, serve
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     application = create_app(audit_dir, data=data, images=images)
@@ -480,7 +480,7 @@ def review(
         f"Decisions are saved to {review_state.path}; Ctrl+C stops the server.",
         highlight=False,
     )
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         err_console.print(
             f"[bold yellow]Warning:[/] serving on {host}: anyone who can reach this machine "
             "can see the examples and record decisions.",

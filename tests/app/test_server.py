@@ -121,3 +121,15 @@ def test_a_decision_that_cannot_be_saved_says_so(client, audit_dir):
     assert response.status_code == 500
     assert response.json["error"].startswith("The decision was not saved: ")
     assert client.get("/api/progress").json["n_reviewed"] == 0
+
+
+def test_served_locally_it_answers_for_local_names_only(audit_dir):
+    from labelaudit.app._server import serve
+
+    app = create_app(audit_dir)
+    serve(app, "127.0.0.1", 0).server_close()
+    client = app.test_client()
+    assert client.get("/api/progress", headers={"Host": "localhost:8765"}).status_code == 200
+    assert client.get("/api/progress", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+    rebound = client.get("/api/progress", headers={"Host": "evil.example:8765"})
+    assert rebound.status_code == 400

@@ -16,6 +16,8 @@ from labelaudit.exceptions import InvalidInputError
 
 #: Queue items per request of the page.
 PAGE = 50
+#: Names of this machine.
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def _require_flask() -> None:
@@ -30,7 +32,7 @@ def _same_origin(request: Any) -> bool:
     return origin is None or origin.split("://", 1)[-1] == request.host
 
 
-def build_app(review: Review) -> Any:
+def build_app(review: Review) -> Any:  # its routes are closures over review: long
     """The Flask app serving ``review``."""
     _require_flask()
     import flask
@@ -116,11 +118,14 @@ def build_app(review: Review) -> Any:
 
 def serve(app: Any, host: str, port: int) -> Any:
     """A threaded WSGI server for ``app`` (port 0: any free port); call its
-    ``serve_forever()``. An address in use raises OSError (werkzeug would exit)."""
+    ``serve_forever()``. An address in use raises OSError (werkzeug would exit). Served on
+    this machine only, the app answers requests for this machine's names only."""
     import socket
 
     from werkzeug.serving import make_server, select_address_family
 
+    if host in LOOPBACK:  # a page of another site rebound to 127.0.0.1 is refused
+        app.config["TRUSTED_HOSTS"] = list(LOOPBACK)
     family = select_address_family(host, port)
     with socket.create_server((host, port), family=family) as listening:
         return make_server(host, port, app, threaded=True, fd=listening.fileno())  # a dup

@@ -17,7 +17,7 @@ from labelaudit.exceptions import InvalidInputError
 #: Queue items per request of the page.
 PAGE = 50
 #: Names of this machine.
-LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _require_flask() -> None:
@@ -124,8 +124,9 @@ def serve(app: Any, host: str, port: int) -> Any:
 
     from werkzeug.serving import make_server, select_address_family
 
-    if host in LOOPBACK:  # a page of another site rebound to 127.0.0.1 is refused
-        app.config["TRUSTED_HOSTS"] = list(LOOPBACK)
+    if host in LOOPBACK[:2]:  # a page of another site rebound to 127.0.0.1 is refused
+        # (not for ::1: werkzeug 3.1 cannot match a bracketed IPv6 name to a trusted one)
+        app.config["TRUSTED_HOSTS"] = list(LOOPBACK[:2])
     family = select_address_family(host, port)
     with socket.create_server((host, port), family=family) as listening:
         return make_server(host, port, app, threaded=True, fd=listening.fileno())  # a dup

@@ -864,3 +864,22 @@ def test_review_errors(tmp_path, npy_inputs):
         busy = invoke("review", d / "a", "--no-open", "--port", port)
     assert f"Cannot serve on 127.0.0.1:{port}" in one_error_line(busy)
     assert "pass another --port" in one_error_line(busy)
+
+
+def test_export_leaves_out_what_the_review_page_decided(npy_inputs):
+    from labelaudit.app._review import Review
+
+    d, *_ = npy_inputs
+    assert audit_npy_files(d, d / "a").exit_code == 0
+    review = Review.open(d / "a")
+    first, second = review.queue["example"].iloc[:2]
+    review.decide(first, "keep")
+    review.decide(second, "remove")
+    result = invoke("export", d / "a", "--out", d / "q.csv")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Wrote 18 examples" in said and "(2 decided on the review page left out;" in said
+    queue = pd.read_csv(d / "q.csv")
+    assert len(queue) == 18 and not {first, second} & set(queue["example"])
+    every = invoke("export", d / "a", "--out", d / "all.csv", "--include-reviewed")
+    assert "Wrote 20 examples" in every.output and len(pd.read_csv(d / "all.csv")) == 20

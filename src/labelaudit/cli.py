@@ -412,6 +412,10 @@ def export(
             "columns (text, image URLs...) go with each queued example."
         ),
     ] = None,
+    include_reviewed: Annotated[
+        bool,
+        typer.Option(help="Keep the examples already decided on the review page (decisions.csv)."),
+    ] = False,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a relabeling queue, most expected errors fixed per review first."""
@@ -428,9 +432,24 @@ def export(
     queue = read_queue(audit_dir)
     if data is not None:
         queue = with_data(queue, data)
+    left_out = [] if include_reviewed else _reviewed(queue, audit_dir)
+    queue = queue[~queue["example"].isin(left_out)]
     target.parent.mkdir(parents=True, exist_ok=True)  # as audit's --out folder is made
     EXPORTERS[format](queue, target)
-    out_console.print(f"Wrote {len(queue)} examples to {target}", highlight=False)
+    note = f" ({len(left_out)} decided on the review page left out; --include-reviewed keeps them)"
+    out_console.print(
+        f"Wrote {len(queue)} examples to {target}{note if left_out else ''}", highlight=False
+    )
+
+
+def _reviewed(queue: Any, audit_dir: Path) -> list[int]:
+    """The queued examples with a decision in ``audit_dir``'s decisions.csv."""
+    from labelaudit.app._review import DECISIONS_FILE, Review
+
+    if not (audit_dir / DECISIONS_FILE).exists():
+        return []
+    decided = Review.open(audit_dir).decisions
+    return [int(e) for e in queue["example"] if int(e) in decided]
 
 
 @app.command()

@@ -477,35 +477,20 @@ def review(
     ] = True,
 ) -> None:
     """Review the flagged examples in the browser; decisions go to AUDIT_DIR/decisions.csv."""
-    import logging
-
     from labelaudit.app import create_app
-    from labelaudit.app._server import LOOPBACK, serve
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     application = create_app(audit_dir, data=data, images=images)
-    review_state = application.config["review"]
     if not os.access(audit_dir, os.W_OK):
         raise UsageError(f"{audit_dir} is not writable: the decisions could not be saved there.")
-    try:
-        server = serve(application, host, port)
-    except OSError as exc:
-        raise UsageError(
-            f"Cannot serve on {host}:{port} ({exc.strerror or exc}); pass another --port."
-        ) from None
-    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{server.port}/"
+    server = _review_server(application, host, port)
+    state = application.config["review"]
+    name = "localhost" if host in ("127.0.0.1", "0.0.0.0") else f"[{host}]" if ":" in host else host
+    url = f"http://{name}:{server.port}/"
     out_console.print(
-        f"Reviewing the {len(review_state.queue)} flagged examples of {audit_dir} at {url}\n"
-        f"Decisions are saved to {review_state.path}; Ctrl+C stops the server.",
+        f"Reviewing the {len(state.queue)} flagged examples of {audit_dir} at {url}\n"
+        f"Decisions are saved to {state.path}; Ctrl+C stops the server.",
         highlight=False,
     )
-    if host not in LOOPBACK:
-        err_console.print(
-            f"[bold yellow]Warning:[/] serving on {host}: anyone who can reach this machine "
-            "can see the examples and record decisions.",
-            highlight=False,
-            soft_wrap=True,
-        )
     if open_browser:
         import webbrowser
 
@@ -516,7 +501,30 @@ def review(
         pass
     finally:
         server.server_close()
-    out_console.print(f"Stopped. {_reviewed_line(review_state.progress())}", highlight=False)
+    out_console.print(f"Stopped. {_reviewed_line(state.progress())}", highlight=False)
+
+
+def _review_server(application: Any, host: str, port: int) -> Any:
+    """The server of the review page, with a warning when others can reach it."""
+    import logging
+
+    from labelaudit.app._server import LOOPBACK, serve
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    try:
+        server = serve(application, host, port)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot serve on {host}:{port} ({exc.strerror or exc}); pass another --port."
+        ) from None
+    if host not in LOOPBACK:
+        err_console.print(
+            f"[bold yellow]Warning:[/] serving on {host}: anyone who can reach this machine "
+            "can see the examples and record decisions.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return server
 
 
 def _reviewed_line(progress: dict[str, Any]) -> str:

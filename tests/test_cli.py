@@ -300,8 +300,13 @@ def test_semicolon_and_tab_separated_files(npy_inputs):
     np.savetxt(d / "labels.tsv", labels, fmt="%d")
     runs["tsv"] = ("--labels", d / "labels.tsv", "--pred-probs", d / "p.tsv")
     runs["bare_tsv"] = ("--labels", d / "labels.tsv", "--pred-probs", d / "bare.tsv")
+    # without a header: its first row was taken for one, or split at the decimal commas
+    frame.to_csv(d / "bare_semi.csv", sep=";", decimal=",", index=False, header=False)
+    frame.to_csv(d / "bare_semidot.csv", sep=";", index=False, header=False)
+    for name in ("bare_semi", "bare_semidot"):
+        runs[name] = ("--labels", d / "labels.npy", "--pred-probs", d / f"{name}.csv")
     tables = issue_tables(d, runs)
-    for name in ("semi", "semidot", "tab", "tsv", "bare_tsv"):
+    for name in ("semi", "semidot", "tab", "tsv", "bare_tsv", "bare_semi", "bare_semidot"):
         pd.testing.assert_frame_equal(tables[name], tables["npy"], check_exact=False)
 
 

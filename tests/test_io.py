@@ -136,3 +136,24 @@ def test_default_model_takes_mixed_and_empty_columns(frame, recwarn):
     probs = la.cross_val_pred_probs(la.io.default_model(X), X, y)
     assert probs.shape == (len(X), 2) and np.isfinite(probs).all()
     assert not [w for w in recwarn if "without any observed values" in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    ("first_lines", "dialect"),
+    [
+        ("a,b\n0.5,0.5\n", {}),
+        ("a;b\n0,5;0,5\n", {"sep": ";", "decimal": ","}),
+        ("a;b\n0.5;0.5\n", {"sep": ";", "decimal": "."}),
+        ("0,9;0,1\n0,2;0,8\n", {"sep": ";", "decimal": ","}),  # no header
+        ("0.9;1e-3\n", {"sep": ";", "decimal": "."}),
+        ("-1,5e3\t2\n", {"sep": "\t", "decimal": ","}),
+        ("text;notes,label\nx;y,1\n", {}),  # a comma in a name: a comma CSV
+        ("3\n4\n", {}),
+    ],
+)
+def test_csv_dialect(tmp_path, first_lines, dialect):
+    from labelaudit.io import csv_dialect
+
+    path = tmp_path / "t.csv"
+    path.write_text(first_lines)
+    assert csv_dialect(path) == dialect

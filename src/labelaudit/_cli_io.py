@@ -14,7 +14,7 @@ import numpy as np
 from labelaudit._results import import_pandas
 from labelaudit._typing import IntArray
 from labelaudit.exceptions import InvalidInputError
-from labelaudit.io import TABLE_SUFFIXES, read_table_file
+from labelaudit.io import TABLE_SUFFIXES, csv_dialect, read_table_file
 
 #: The files an annotator analysis writes.
 ANNOTATOR_OUTPUTS = ("annotators.html", "consensus.csv", "annotators.csv", "annotators.json")
@@ -29,12 +29,16 @@ def _is_number(text: str) -> bool:
 
 
 def _first_line(path: Path) -> list[str]:
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    """The cells of a CSV's first line, read as the table will be (numbers with a decimal
+    comma as with a point)."""
+    dialect = csv_dialect(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            return [cell.strip() for cell in next(csv.reader(handle, delimiter=delimiter), [])]
+            row = next(csv.reader(handle, delimiter=dialect.get("sep", ",")), [])
     except (UnicodeDecodeError, csv.Error):
         return []  # not a text CSV: reading the table says so
+    comma = dialect.get("decimal") == ","
+    return [cell.strip().replace(",", ".") if comma else cell.strip() for cell in row]
 
 
 def _starts_with_labels(path: Path) -> bool:

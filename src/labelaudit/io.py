@@ -12,6 +12,7 @@ memory; pass what they return as ``pred_probs`` (the streaming engine reads it i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,7 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        dialect = {"sep": "\t"} if path.suffix.lower() == ".tsv" else _dialect(path)
-        frame = pd.read_csv(path, skip_blank_lines=False, **dialect, **csv_options)
+        frame = pd.read_csv(path, skip_blank_lines=False, **csv_dialect(path), **csv_options)
     except FileNotFoundError:
         raise InvalidInputError(f"No such file: {str(path)!r}.") from None
     except UnicodeDecodeError:
@@ -144,19 +144,32 @@ def read_table_file(path: Path, **csv_options: Any) -> Any:
     return _without_index_column(frame)
 
 
-def _dialect(path: Path) -> dict[str, str]:
-    """Separator and decimal mark of a CSV: commas, unless its first line has none and
-    semicolons or tabs instead (as spreadsheets save CSV in locales where the comma is
-    the decimal mark; then a comma in the next line is one)."""
+#: A number written with a decimal comma (or an integer), as a cell of a CSV's first line.
+_COMMA_NUMBER = re.compile(r"[-+]?(\d+,?\d*|,\d+)([eE][-+]?\d+)?")
+
+
+def csv_dialect(path: Path) -> dict[str, str]:
+    """Separator and decimal mark of a CSV, as ``pandas.read_csv`` options: tabs for a
+    ``.tsv``; else commas, unless the first line has semicolons or tabs and no comma but
+    in decimal numbers (as spreadsheets save CSV in locales where the comma is the decimal
+    mark; then a comma in the first two lines is one)."""
+    if path.suffix.lower() == ".tsv":
+        return {"sep": "\t"}
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             first, second = handle.readline(), handle.readline()
     except UnicodeDecodeError:
         return {}  # reading the table says so
     for sep in (";", "\t"):
-        if "," not in first and sep in first:
-            return {"sep": sep, "decimal": "," if "," in second else "."}
+        cells = first.rstrip("\r\n").split(sep)
+        if len(cells) < 2 or not ("," not in first or all(map(_comma_number, cells))):
+            continue
+        return {"sep": sep, "decimal": "," if "," in first + second else "."}
     return {}
+
+
+def _comma_number(cell: str) -> bool:
+    return _COMMA_NUMBER.fullmatch(cell.strip()) is not None
 
 
 def _without_index_column(frame: Any) -> Any:

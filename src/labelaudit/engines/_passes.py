@@ -23,6 +23,7 @@ from labelaudit._validation import (
     as_labels,
     as_pred_probs,
     check_n_classes,
+    read_only,
     row_stats,
 )
 from labelaudit.core import posterior, prune
@@ -103,7 +104,7 @@ def check_block(
             f"labels and pred_probs must have the same length. The chunk at row {start} has "
             f"{labs.shape[0]} labels and {arr.shape[0]} rows of pred_probs."
         )
-    return labs, np.ascontiguousarray(arr)
+    return labs, read_only(np.ascontiguousarray(arr))
 
 
 def _compiled(plan: Plan, probs: FloatArray) -> bool:

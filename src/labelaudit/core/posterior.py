@@ -103,7 +103,9 @@ def _blocks(pred_probs: FloatArray) -> Iterator[tuple[slice, FloatArray]]:
         return
     n, k = pred_probs.shape
     for rows in row_slices(n, k, pred_probs.itemsize):
-        yield rows, pred_probs[rows].astype(np.float32)
+        chunk = pred_probs[rows].astype(np.float32)
+        chunk.setflags(write=False)  # read-only, as every pred_probs the kernels get
+        yield rows, chunk
 
 
 _ALL_ROWS = np.zeros(0, dtype=np.int64)
@@ -208,8 +210,11 @@ def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float
 
 def fit_power_on(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
     """:func:`fit_power` on rows already sampled (all of them are used)."""
-    if pred_probs.dtype not in KERNEL_DTYPES:
+    if pred_probs.dtype in KERNEL_DTYPES:
+        pred_probs = pred_probs.view()
+    else:
         pred_probs = pred_probs.astype(np.float32)
+    pred_probs.setflags(write=False)  # read-only, as every pred_probs the kernels get
     return best_power(lambda power: mean_log_likelihood(labels, pred_probs, n_classes, power))
 
 

@@ -76,5 +76,6 @@ def adjusted_score(
         adjusted = pred_probs[rows] - thresholds
         adjusted += shift
         adjusted /= adjusted.sum(axis=1, keepdims=True)
+        adjusted.setflags(write=False)  # read-only, as every pred_probs the kernels get
         out[rows] = scorer(labels[rows], adjusted)
     return out

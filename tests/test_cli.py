@@ -846,6 +846,18 @@ def test_review_records_the_data_table_of_the_audit(npy_inputs):
     assert item["text"] == f"the example numbered {item['example']}"
 
 
+def test_review_without_flask_says_what_to_install(demo_dir, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "flask" else real(name, *a)
+    )
+    out, _ = demo_dir
+    line = one_error_line(invoke("review", out, "--no-open"))
+    assert line == "Error: The review page needs Flask: pip install 'labelaudit[app]'."
+
+
 def test_review_errors(tmp_path, npy_inputs):
     assert "is not a folder" in one_error_line(invoke("review", tmp_path / "none", "--no-open"))
     assert "no issues.parquet" in one_error_line(invoke("review", tmp_path, "--no-open"))
@@ -888,3 +900,18 @@ def test_export_leaves_out_what_the_review_page_decided(npy_inputs):
     assert len(queue) == 18 and not {first, second} & set(queue["example"])
     every = invoke("export", d / "a", "--out", d / "all.csv", "--include-reviewed")
     assert "Wrote 20 examples" in every.output and len(pd.read_csv(d / "all.csv")) == 20
+
+
+def test_brackets_in_names_and_messages_are_printed_as_they_are(npy_inputs):
+    """rich reads [word] as markup: a class named '[red]ant', a path or a hint with
+    brackets lost them in the terminal."""
+    d, *_ = npy_inputs
+    args = ["--labels", d / "labels.npy", "--pred-probs", d / "probs.npy"]
+    out = d / "out[1]"
+    result = invoke("audit", *args, "--class-names", "[red]ant,bee,cat", "--out", out)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "[red]ant labeled bee" in said and "│ [red]ant" in result.output
+    assert f"{out}/report.html" in result.output.replace("\n", "")
+    missing = invoke("audit", "--labels", d / "no[1].npy", "--pred-probs", d / "probs.npy")
+    assert "no[1].npy" in one_error_line(missing)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from labelaudit._cli_io import load_labels, parse_class_names
@@ -50,7 +51,9 @@ def _show_warning(
     """labelaudit's warnings as one "Warning:" line on stderr, without Python's source
     location (they are about the data, not the code); others as Python shows them."""
     if issubclass(category, LabelauditWarning):
-        err_console.print(f"[bold yellow]Warning:[/] {message}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold yellow]Warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+        )
     else:
         _python_show_warning(message, category, filename, lineno, file, line)
 
@@ -68,9 +71,11 @@ def one_line_errors(func: F) -> F:
             with warnings.catch_warnings():
                 warnings.showwarning = _show_warning
                 return func(*args, **kwargs)
-        except (LabelauditError, ValueError, OSError, KeyError) as exc:
+        except (LabelauditError, ValueError, OSError, KeyError, ImportError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -112,6 +117,7 @@ def print_summary(result: Any, top: int, extra: list[str] | None = None) -> None
                 f"  {row.true_label} labeled {row.given_label}: {row.rate:.1%} of "
                 f"{row.true_label} ({row.count:.0f} examples): {row.action}",
                 highlight=False,
+                markup=False,
             )
     else:
         out_console.print("No systematic confusion: the errors are individual slips.")
@@ -121,14 +127,9 @@ def print_summary(result: Any, top: int, extra: list[str] | None = None) -> None
         for column in ("#", "given", "suggested", "p_mislabeled", "kind", "reason"):
             table.add_column(column, overflow="fold")
         for index, row in ranked.head(top).iterrows():
-            table.add_row(
-                str(index),
-                str(row["given_label"]),
-                str(row["suggested_label"]),
-                f"{row['p_mislabeled']:.3f}",
-                str(row["kind"]),
-                str(row["reason"]),
-            )
+            cells = (index, row["given_label"], row["suggested_label"], row["kind"], row["reason"])
+            index, given, suggested, kind, reason = (escape(str(cell)) for cell in cells)
+            table.add_row(index, given, suggested, f"{row['p_mislabeled']:.3f}", kind, reason)
         out_console.print(table)
     for line in extra or []:
         out_console.print(line, highlight=False)
@@ -159,7 +160,7 @@ def demo(
     print_summary(demo_run.result, top, extra)
     written = write_outputs(demo_run.result, out, demo_run.report, demo_run.summary)
     written += write_examples(out, demo_run.images)
-    out_console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    out_console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False, markup=False)
     _print_review_hint("the flagged digits", out)
 
 
@@ -167,6 +168,7 @@ def _print_review_hint(what: str, out: Path) -> None:
     out_console.print(  # one line, to copy
         f"Review {what} in the browser: labelaudit review {out}",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
 
@@ -305,7 +307,7 @@ def audit(
     written = write_outputs(
         result, out, report, summary, pred_probs=probs if table is not None else None
     )
-    out_console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False)
+    out_console.print(f"Wrote {', '.join(str(p) for p in written)}", highlight=False, markup=False)
     if result.n_issues:
         _print_review_hint(f"the {result.n_issues} flagged examples", out)
     if fail_under is not None and result.health < fail_under:
@@ -379,6 +381,7 @@ def annotators(
             f"  {name}: accuracy {row['accuracy']:.1%} on {row['n_labels']} labels, kappa "
             f"{row['kappa']:.2f}{flag} {row['confusions']}",
             highlight=False,
+            markup=False,
         )
     out.mkdir(parents=True, exist_ok=True)
     (out / "annotators.html").write_text(html, encoding="utf-8")
@@ -396,7 +399,7 @@ def annotators(
     }
     (out / "annotators.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     written = ", ".join(str(out / name) for name in ANNOTATOR_OUTPUTS)
-    out_console.print(f"Wrote {written}", highlight=False)
+    out_console.print(f"Wrote {written}", highlight=False, markup=False)
 
 
 @app.command()
@@ -438,7 +441,9 @@ def export(
     EXPORTERS[format](queue, target)
     note = f" ({len(left_out)} decided on the review page left out; --include-reviewed keeps them)"
     out_console.print(
-        f"Wrote {len(queue)} examples to {target}{note if left_out else ''}", highlight=False
+        f"Wrote {len(queue)} examples to {target}{note if left_out else ''}",
+        highlight=False,
+        markup=False,
     )
 
 
@@ -490,6 +495,7 @@ def review(
         f"Reviewing the {len(state.queue)} flagged examples of {audit_dir} at {url}\n"
         f"Decisions are saved to {state.path}; Ctrl+C stops the server.",
         highlight=False,
+        markup=False,
     )
     if open_browser:
         import webbrowser
@@ -519,8 +525,8 @@ def _review_server(application: Any, host: str, port: int) -> Any:
         ) from None
     if host not in LOOPBACK:
         err_console.print(
-            f"[bold yellow]Warning:[/] serving on {host}: anyone who can reach this machine "
-            "can see the examples and record decisions.",
+            f"[bold yellow]Warning:[/] serving on {escape(host)}: anyone who can reach this "
+            "machine can see the examples and record decisions.",
             highlight=False,
             soft_wrap=True,
         )

@@ -125,3 +125,20 @@ def test_annotator_page_states_the_spammer_cut_the_analysis_used():
     assert "spammers (kappa &lt; 0.35)" in render_annotators(result)
     with pytest.raises(la.InvalidInputError, match="takes the AnnotatorAudit"):
         render_annotators(result.annotators)
+
+
+def test_class_names_with_dollars_are_drawn_as_written():
+    """matplotlib reads text between two $ as math: '$0-$50' was drawn as '0 - 50'."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labelaudit.report import _plots
+
+    names = ["$0-$50", "$50-$100"]
+    fig, ax = plt.subplots()
+    _plots.label_cells(ax, np.zeros((2, 2)), names, minimum=1.0, dark_above=1.0)
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    plt.close(fig)
+    assert shown == [r"\$0-\$50", r"\$50-\$100"]  # an escaped $ is drawn as a $

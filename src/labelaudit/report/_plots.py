@@ -45,14 +45,21 @@ def image_uri(image: np.ndarray[Any, Any]) -> str:
     return "data:image/png;base64," + base64.b64encode(image_png(image)).decode("ascii")
 
 
+def literal(text: str) -> str:
+    """Text that matplotlib draws as written: a pair of ``$`` would start math mode, so a
+    class named ``$0-$50`` came out as ``0 - 50``."""
+    return str(text).replace("$", r"\$")
+
+
 def label_cells(
     ax: Any, matrix: np.ndarray[Any, Any], names: list[str], minimum: float, dark_above: float
 ) -> None:
     """Class names on both axes, and each cell's value (as a percentage) where it is at
     least ``minimum``, in white on cells darker than ``dark_above``."""
     k = len(names)
-    ax.set_xticks(range(k), names, rotation=90)
-    ax.set_yticks(range(k), names)
+    shown = [literal(name) for name in names]
+    ax.set_xticks(range(k), shown, rotation=90)
+    ax.set_yticks(range(k), shown)
     for t, g in zip(*np.nonzero(matrix >= minimum), strict=True):
         color = "white" if matrix[t, g] > dark_above else "black"
         ax.text(g, t, f"{matrix[t, g]:.0%}", ha="center", va="center", fontsize=7, color=color)
@@ -134,5 +141,5 @@ def confusion_heatmap(matrix: np.ndarray[Any, Any], names: list[str], title: str
         label_cells(ax, matrix, names, minimum=0.1, dark_above=0.6)
     ax.set_xlabel("label given")
     ax.set_ylabel("true label (consensus)")
-    ax.set_title(title)
+    ax.set_title(literal(title))
     return figure_uri(fig)

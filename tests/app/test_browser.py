@@ -99,5 +99,9 @@ def test_one_label_pair_at_a_time(page):
     wait_for(page, "decided", "Kept: the given label is right")
     choice.select_by_index(2)
     wait_for(page, "position", "1 of 200")
+    # the model's view is hidden in the spot check: it must not sway the estimate
+    assert not page.find_element("id", "suggested").is_displayed()
+    assert not page.find_element("id", "accept").is_displayed()
+    assert page.find_element("id", "given").is_displayed()
     page.find_element("id", "remove").click()
     wait_for(page, "progress", "Spot check: 1 wrong of 1 unflagged examples, so about 280")

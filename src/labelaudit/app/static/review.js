@@ -77,6 +77,7 @@ async function show(at) {
   position = Math.max(0, Math.min(at, total - 1));
   const it = await item(position);
   $("position").textContent = `${position + 1} of ${total} (example ${it.example})`;
+  $("card").classList.toggle("blind", shownKey === "spot");
   showData(it);
   $("given").textContent = it.given_label;
   $("suggested").textContent = it.suggested_label;
@@ -175,7 +176,7 @@ $("other-go").onclick = relabelAsChosen;
 $("filter").onchange = (e) => { showPair(e.target.value); e.target.blur(); };
 
 const KEYS = {
-  a: () => $("accept").disabled || $("accept").click(),
+  a: () => $("accept").disabled || shownKey === "spot" || $("accept").click(),
   k: () => decide("keep"),
   r: () => decide("remove"),
   c: () => decide("clear"),

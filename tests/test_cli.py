@@ -833,7 +833,7 @@ def test_review_serves_the_demo_with_its_digits(demo_dir, monkeypatch):
     assert "Warning: serving on 0.0.0.0: anyone who can reach this machine" in shared.output
 
 
-def test_review_records_the_data_table_of_the_audit(npy_inputs):
+def test_review_records_the_data_table_of_the_audit(npy_inputs, monkeypatch):
     d, _, _, _ = npy_inputs
     pd.DataFrame({"text": [f"the example numbered {i}" for i in range(300)]}).to_csv(
         d / "data.csv", index=False
@@ -844,6 +844,12 @@ def test_review_records_the_data_table_of_the_audit(npy_inputs):
 
     item = create_app(d / "a").test_client().get("/api/items?count=1").json["items"][0]
     assert item["text"] == f"the example numbered {item['example']}"
+    (d / "data.csv").rename(d / "moved.csv")
+    monkeypatch.setattr("labelaudit.app._server.serve", lambda *args: _Server())
+    gone = invoke("review", d / "a", "--no-open")
+    assert gone.exit_code == 0
+    said = " ".join(gone.output.split())
+    assert f"Warning: The table of examples the audit recorded, {d / 'data.csv'}, is not" in said
 
 
 def test_review_without_flask_says_what_to_install(demo_dir, monkeypatch):

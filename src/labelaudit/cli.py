@@ -485,6 +485,7 @@ def review(
     from labelaudit.app import create_app
 
     application = create_app(audit_dir, data=data, images=images)
+    _check_recorded_data(audit_dir, data)
     if not os.access(audit_dir, os.W_OK):
         raise UsageError(f"{audit_dir} is not writable: the decisions could not be saved there.")
     server = _review_server(application, host, port)
@@ -508,6 +509,20 @@ def review(
     finally:
         server.server_close()
     out_console.print(f"Stopped. {_reviewed_line(state.progress())}", highlight=False)
+
+
+def _check_recorded_data(audit_dir: Path, data: Path | None) -> None:
+    """Warn when the table the audit recorded is gone: the page then shows no examples."""
+    from labelaudit.app._review import default_data, recorded_data
+
+    recorded = recorded_data(audit_dir) if data is None else None
+    if recorded is not None and default_data(audit_dir) is None:
+        warnings.warn(
+            f"The table of examples the audit recorded, {recorded}, is not there any more; "
+            "the page shows no example data. Pass it with --data.",
+            LabelauditWarning,
+            stacklevel=2,
+        )
 
 
 def _review_server(application: Any, host: str, port: int) -> Any:

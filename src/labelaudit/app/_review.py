@@ -58,11 +58,17 @@ def _class_names(summary: dict[str, Any], table: Any) -> list[str]:
     return sorted(seen, key=lambda s: (0, int(s), "") if s.isdigit() else (1, 0, s))
 
 
-def default_data(audit_dir: Path) -> Path | None:
-    """The table the audit recorded in summary.json (``data_table``) when it still exists:
-    as written, or by its name inside the audit folder."""
+def recorded_data(audit_dir: Path) -> str | None:
+    """The table of examples the audit recorded in summary.json (``data_table``), if any."""
     recorded = _summary(audit_dir).get("data_table")
-    if not isinstance(recorded, str) or not recorded:
+    return recorded if isinstance(recorded, str) and recorded else None
+
+
+def default_data(audit_dir: Path) -> Path | None:
+    """The table the audit recorded when it still exists: as written, or by its name
+    inside the audit folder."""
+    recorded = recorded_data(audit_dir)
+    if recorded is None:
         return None
     for path in (Path(recorded), audit_dir / recorded):
         if path.is_file():

@@ -182,5 +182,5 @@ def test_the_spot_check_estimates_the_wrong_labels_missed(audit_dir):
     assert (progress["n_spot_reviewed"], progress["n_spot_wrong"]) == (10, 2)
     assert progress["n_unflagged"] == 280 and progress["missed"] == pytest.approx(56)
     assert progress["missed_low"] < 56 < progress["missed_high"] < 280
-    empty = Review.open(audit_dir).progress()  # another review of the same decisions
-    assert empty["missed"] == pytest.approx(56)
+    resumed = Review.open(audit_dir).progress()  # read back from decisions.csv
+    assert resumed["missed"] == pytest.approx(56)

@@ -473,6 +473,10 @@ def review(
         Path | None,
         typer.Option(help="A .npy of one image per example, (N, H, W) or (N, H, W, 3)."),
     ] = None,
+    reviewer: Annotated[
+        str | None,
+        typer.Option(help="Name written beside each decision (default: your user name)."),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to serve on (local only by default).")] = (
         "127.0.0.1"
     ),
@@ -484,7 +488,7 @@ def review(
     """Review the flagged examples in the browser; decisions go to AUDIT_DIR/decisions.csv."""
     from labelaudit.app import create_app
 
-    application = create_app(audit_dir, data=data, images=images)
+    application = create_app(audit_dir, data=data, images=images, reviewer=reviewer)
     _check_recorded_data(audit_dir, data)
     if not os.access(audit_dir, os.W_OK):
         raise UsageError(f"{audit_dir} is not writable: the decisions could not be saved there.")

@@ -41,7 +41,14 @@ def test_decisions_are_saved_and_resumed_the_last_one_winning(audit_dir):
     again = Review.open(audit_dir)
     assert again.decisions == {0: ("relabel", "cat"), 2: ("remove", ""), 3: ("relabel", "cat")}
     log = pd.read_csv(audit_dir / "decisions.csv", keep_default_na=False)
-    assert list(log.columns) == ["example", "given_label", "decision", "label", "decided_at"]
+    assert list(log.columns) == [
+        "example",
+        "given_label",
+        "decision",
+        "label",
+        "decided_at",
+        "reviewer",
+    ]
     assert len(log) == 6 and set(log["given_label"]) == {"dog"}
     progress = again.progress()
     assert progress["n_reviewed"] == 3 and progress["n_relabel"] == 2

@@ -133,3 +133,13 @@ def test_served_locally_it_answers_for_local_names_only(audit_dir):
     assert client.get("/api/progress", headers={"Host": "127.0.0.1:8765"}).status_code == 200
     rebound = client.get("/api/progress", headers={"Host": "evil.example:8765"})
     assert rebound.status_code == 400
+
+
+def test_each_decision_names_its_reviewer(audit_dir):
+    import getpass
+
+    for reviewer in ("ana", None):
+        client = create_app(audit_dir, reviewer=reviewer).test_client()
+        client.post("/api/decisions", json={"example": 3, "decision": "keep"})
+    log = pd.read_csv(audit_dir / "decisions.csv", keep_default_na=False)
+    assert list(log["reviewer"]) == ["ana", getpass.getuser()]

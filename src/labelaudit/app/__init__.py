@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["create_app", "reviewed_labels"]
 
 
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment or the password file
+        return ""
+
+
 def _open(audit_dir: str | Path, data: Any, images: Any) -> Review:
     from labelaudit.app._server import read_data, read_images
 
@@ -33,7 +42,9 @@ def _open(audit_dir: str | Path, data: Any, images: Any) -> Review:
     return Review.open(folder, data, images=images)
 
 
-def create_app(audit_dir: str | Path, *, data: Any = None, images: Any = None) -> Any:
+def create_app(
+    audit_dir: str | Path, *, data: Any = None, images: Any = None, reviewer: str | None = None
+) -> Any:
     """The review page of an audit folder, as a Flask app.
 
     Parameters
@@ -50,6 +61,9 @@ def create_app(audit_dir: str | Path, *, data: Any = None, images: Any = None) -
     images : array of shape (n_samples, H, W) or (n_samples, H, W, 3), str or Path, optional
         One grayscale or RGB image per example, as for :func:`labelaudit.report.render`, or
         a ``.npy`` file of them (memory-mapped); shown instead of a table's image column.
+    reviewer : str, optional
+        The name written beside each decision in ``decisions.csv``; by default the user
+        name of this process.
 
     Returns
     -------
@@ -63,7 +77,9 @@ def create_app(audit_dir: str | Path, *, data: Any = None, images: Any = None) -
     """
     from labelaudit.app._server import build_app
 
-    return build_app(_open(audit_dir, data, images))
+    review = _open(audit_dir, data, images)
+    review.reviewer = _user() if reviewer is None else str(reviewer)
+    return build_app(review)
 
 
 def reviewed_labels(audit_dir: str | Path) -> pd.DataFrame:

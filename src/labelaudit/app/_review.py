@@ -31,7 +31,7 @@ from labelaudit.exceptions import InvalidInputError
 
 DECISIONS: tuple[str, ...] = ("relabel", "keep", "remove", "clear")
 DECISIONS_FILE = "decisions.csv"
-DECISION_COLUMNS = ("example", "given_label", "decision", "label", "decided_at")
+DECISION_COLUMNS = ("example", "given_label", "decision", "label", "decided_at", "reviewer")
 #: Unflagged examples drawn for the spot check, and the draw's seed (the same on resuming).
 SPOT_CHECK = 200
 SPOT_SEED = 0
@@ -121,6 +121,7 @@ class Review:
     text_column: str | None = None
     image_column: str | None = None
     images: Any = None  # an array of one image per example, instead of image files
+    reviewer: str = ""  # written beside each decision
     decisions: dict[int, tuple[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -218,7 +219,8 @@ class Review:
     def decide(self, example: Any, decision: Any, label: Any = None) -> None:
         """Check a decision, append it to decisions.csv, and apply it."""
         index, decision, label = self.check(example, decision, label)
-        row = [index, str(self.table["given_label"].iloc[index]), decision, label, _when()]
+        given = str(self.table["given_label"].iloc[index])
+        row = [index, given, decision, label, _when(), self.reviewer]
         with self._lock:
             new = not self.path.exists()
             with self.path.open("a", newline="", encoding="utf-8") as handle:

@@ -136,10 +136,10 @@ def test_served_locally_it_answers_for_local_names_only(audit_dir):
 
 
 def test_each_decision_names_its_reviewer(audit_dir):
-    import getpass
+    from labelaudit.app import _user
 
     for reviewer in ("ana", None):
         client = create_app(audit_dir, reviewer=reviewer).test_client()
         client.post("/api/decisions", json={"example": 3, "decision": "keep"})
     log = pd.read_csv(audit_dir / "decisions.csv", keep_default_na=False)
-    assert list(log["reviewer"]) == ["ana", getpass.getuser()]
+    assert list(log["reviewer"]) == ["ana", _user()]

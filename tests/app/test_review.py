@@ -107,6 +107,16 @@ def test_a_damaged_decisions_file_names_its_line(audit_dir):
         Review.open(audit_dir)
 
 
+def test_a_decisions_file_saved_by_a_spreadsheet_is_read(audit_dir):
+    Review.open(audit_dir).decide(5, "keep")
+    text = (audit_dir / "decisions.csv").read_text()
+    (audit_dir / "decisions.csv").write_text("\ufeff" + text.replace("\n", "\r\n"))
+    assert Review.open(audit_dir).decisions == {5: ("keep", "")}
+    (audit_dir / "decisions.csv").write_text("id,verdict\n5,keep\n")
+    with pytest.raises(InvalidInputError, match=r"lacks the columns \['example', 'given_label'"):
+        Review.open(audit_dir)
+
+
 def test_folders_that_are_not_audits_are_refused(tmp_path):
     with pytest.raises(InvalidInputError, match="is not a folder"):
         Review.open(tmp_path / "nowhere")

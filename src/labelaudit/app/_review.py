@@ -166,8 +166,15 @@ class Review:
     def _read_decisions(self) -> dict[int, tuple[str, str]]:
         if not self.path.exists():
             return {}
-        with self.path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+        with self.path.open(newline="", encoding="utf-8-sig") as handle:  # also as Excel saves
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+        missing = [c for c in DECISION_COLUMNS[:4] if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInputError(
+                f"{self.path} lacks the columns {missing}: it is not the file the review page "
+                "writes. Move it away to start a new review."
+            )
         decisions: dict[int, tuple[str, str]] = {}
         for line, row in enumerate(rows, start=2):
             try:

@@ -74,7 +74,9 @@ def test_images_and_the_report_are_served_from_the_audit_only(audit_dir, tmp_pat
     table = tmp_path / "data.csv"
     pd.DataFrame({"image": [f"pics/{i}.png" for i in range(300)]}).to_csv(table, index=False)
     client = create_app(audit_dir, data=table).test_client()
-    assert client.get("/image/0").data == b"\x89PNG\r\n"
+    served = client.get("/image/0")
+    assert served.data == b"\x89PNG\r\n"
+    assert served.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert client.get("/image/1").status_code == 404  # listed, but no such file
     assert client.get("/image/300").status_code == 404
     assert client.get("/report").get_data(as_text=True) == "<html>report</html>"

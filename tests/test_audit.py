@@ -344,3 +344,35 @@ def test_save_writes_the_folder_that_review_and_export_read(tmp_path):
     body = {"example": first["example"], "decision": "relabel", "label": first["suggested_label"]}
     assert client.post("/api/decisions", json=body).status_code == 200
     assert reviewed_labels(folder).loc[first["example"], "label"] == first["suggested_label"]
+
+
+def test_string_labels_with_class_names():
+    """A model's predict_proba as a DataFrame with its classes_ as columns, and labels as
+    those class names (a list, a str or categorical Series), give the audit of the codes."""
+    pd = pytest.importorskip("pandas")
+    true = np.repeat([0, 1, 2], 50)
+    probs = np.full((150, 3), 0.05)
+    probs[np.arange(150), true] = 0.9
+    labels = true.copy()
+    labels[:5] = 1
+    names = np.array(["emu", "cat", "dog"])  # column order, not sorted
+    reference = la.audit(labels, probs, class_names=list(names)).issues
+    frame = pd.DataFrame(probs, columns=names)
+    for given in (
+        list(names[labels]),
+        pd.Series(names[labels], dtype="str"),
+        pd.Series(pd.Categorical(names[labels], categories=["cat", "dog", "emu"])),
+    ):
+        pd.testing.assert_frame_equal(la.audit(given, frame).issues, reference)
+    pd.testing.assert_frame_equal(
+        la.audit(list(names[labels]), probs, class_names=names).issues, reference
+    )
+    with pytest.raises(InvalidInputError, match=r"labels hold \['fox'\], not among the 3"):
+        la.audit([*names[labels][:-1], "fox"], frame)
+    with pytest.raises(InvalidInputError, match=r"1 missing value\(s\) \(None or NaN\)"):
+        la.audit(pd.Series([*names[labels][:-1], None], dtype="string"), frame)
+    shuffled = pd.Series(names[labels]).sample(frac=1, random_state=0)
+    with pytest.raises(InvalidInputError, match="same index labels in another order"):
+        la.audit(shuffled, frame)
+    with pytest.raises(InvalidInputError, match="audit takes string labels with class_names"):
+        la.audit(list(names[labels]), probs)

@@ -13,7 +13,12 @@ import numpy as np
 from labelaudit._count import noise_of, prepared
 from labelaudit._results import NoiseEstimate, import_pandas
 from labelaudit._typing import BoolArray, Engine, FloatArray, IntArray, LabelsLike, ProbsLike
-from labelaudit._validation import check_class_names, check_fraction, column_names
+from labelaudit._validation import (
+    check_class_names,
+    check_fraction,
+    column_names,
+    labels_by_name,
+)
 from labelaudit.core import posterior as core_posterior
 from labelaudit.core.verdict import PairStats, pair_stats
 from labelaudit.exceptions import LabelauditWarning
@@ -364,12 +369,13 @@ def audit(
     Parameters
     ----------
     labels : array-like of shape (n_samples,)
-        Given labels, integers in ``[0, n_classes)``.
+        Given labels, integers in ``[0, n_classes)``, or class names (strings, or a
+        pandas Categorical of them) when the class names are known.
     pred_probs : array-like of shape (n_samples, n_classes)
         Out-of-sample predicted probabilities (for example from cross-validation).
     class_names : sequence of str, optional
-        One name per column of ``pred_probs``; defaults to the column names of a pandas
-        DataFrame of pred_probs, else "0", "1", ...
+        One name per column of ``pred_probs`` (a model's ``classes_``); defaults to the
+        column names of a pandas DataFrame of pred_probs, else "0", "1", ...
     threshold : float in (0, 1], default=0.5
         Flag an example when ``p_mislabeled`` reaches this (0.5 flags the examples more
         likely wrong than right).
@@ -416,10 +422,10 @@ def audit(
         None if background_rate is None else check_fraction("background_rate", background_rate)
     )
     level = check_fraction("alpha", alpha)
+    given_names = column_names(pred_probs) if class_names is None else class_names
+    labels = labels_by_name(labels, given_names)
     prep = prepared(labels, pred_probs, n_classes, "joint", engine, frozenset({"sample"}))
-    names = check_class_names(
-        column_names(pred_probs) if class_names is None else class_names, prep.n_classes
-    )
+    names = check_class_names(given_names, prep.n_classes)
     noise = noise_of(prep)
     power, summary = prep.posterior_summary()
     health = float(1.0 - summary.p_mislabeled.mean())

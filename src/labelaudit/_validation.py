@@ -99,7 +99,7 @@ def as_labels(
             "labels must be integers in [0, n_classes). Got dtype "
             f"{arr.dtype} (first value {example!r}); encode string labels first "
             "(sklearn.preprocessing.LabelEncoder, or pandas.factorize) and keep the classes "
-            "as class_names."
+            "as class_names (audit takes string labels with class_names)."
         )
     if arr.dtype.kind == "b":
         arr = arr.astype(np.int64)
@@ -326,6 +326,43 @@ def check_images(images: Any, n: int) -> np.ndarray[Any, Any]:
             f"image per example. Got shape {array.shape}."
         )
     return array
+
+
+def labels_by_name(labels: Any, names: Any) -> Any:
+    """String labels (or a pandas Categorical of strings) as positions in ``names``, the
+    classes in pred_probs' column order; any other labels as they are."""
+    if names is None or isinstance(labels, str) or not hasattr(labels, "__len__"):
+        return labels
+    values = np.asarray(labels)
+    if values.dtype.kind not in "USO" or values.ndim != 1:
+        return labels
+    if values.dtype.kind == "O" and not all(isinstance(v, str) for v in values):
+        missing = [i for i, v in enumerate(values) if _missing_value(v)]
+        if missing:
+            raise InvalidInputError(
+                f"labels has {len(missing)} missing value(s) (None or NaN), at position(s) "
+                f"{missing[:5]}; drop those examples (and their rows of pred_probs) first."
+            )
+        return labels  # mixed values: as_labels says what is wrong
+    position = {str(name): i for i, name in enumerate(names)}
+    codes = np.fromiter((position.get(v, -1) for v in values.tolist()), np.int64, values.size)
+    if (codes < 0).any():
+        unknown = sorted({str(v) for v in values[codes < 0]})
+        raise InvalidInputError(
+            f"labels hold {unknown[:5]}{'...' if len(unknown) > 5 else ''}, not among the "
+            f"{len(position)} class names; class_names (or pred_probs' column names) must "
+            "name every class, in pred_probs' column order."
+        )
+    if is_pandas(labels):  # its index still checks the pairing with pred_probs' rows
+        return type(labels)(codes, index=labels.index)
+    return codes
+
+
+def _missing_value(value: Any) -> bool:
+    try:
+        return value is None or bool(value != value)  # NaN
+    except TypeError:  # pandas.NA has no truth value
+        return True
 
 
 def is_pandas(value: Any) -> bool:

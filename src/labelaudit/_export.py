@@ -36,11 +36,11 @@ def read_issue_table(audit_dir: Path) -> Any:
     return table.rename_axis("example")
 
 
-def read_queue(audit_dir: Path) -> Any:
-    """The flagged rows of ``audit_dir``'s issue table, sorted by p_mislabeled."""
+def queue_of(table: Any) -> Any:
+    """The flagged rows of an issue table (:func:`read_issue_table`), sorted by
+    p_mislabeled."""
     from labelaudit._audit import rank_flagged
 
-    table = read_issue_table(audit_dir)
     queue = rank_flagged(table.reset_index())[COLUMNS]
     queue.attrs["n_examples"] = len(table)  # for with_data's check
     return queue

@@ -422,7 +422,7 @@ def export(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a relabeling queue, most expected errors fixed per review first."""
-    from labelaudit._export import EXPORTERS, read_queue, with_data
+    from labelaudit._export import EXPORTERS, queue_of, read_issue_table, with_data
 
     if format not in EXPORTERS:
         raise UsageError(f"--format must be one of {sorted(EXPORTERS)}. Got {format!r}.")
@@ -432,11 +432,12 @@ def export(
         raise UsageError(f"--out {target} is a folder; give a file name.")
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it.")
-    queue = read_queue(audit_dir)
+    table = read_issue_table(audit_dir)
+    queue = queue_of(table)
+    left_out = [] if include_reviewed else _reviewed(queue, audit_dir, table)
+    queue = queue[~queue["example"].isin(left_out)]
     if data is not None:
         queue = with_data(queue, data)
-    left_out = [] if include_reviewed else _reviewed(queue, audit_dir)
-    queue = queue[~queue["example"].isin(left_out)]
     target.parent.mkdir(parents=True, exist_ok=True)  # as audit's --out folder is made
     EXPORTERS[format](queue, target)
     note = f" ({len(left_out)} decided on the review page left out; --include-reviewed keeps them)"
@@ -447,13 +448,14 @@ def export(
     )
 
 
-def _reviewed(queue: Any, audit_dir: Path) -> list[int]:
-    """The queued examples with a decision in ``audit_dir``'s decisions.csv."""
+def _reviewed(queue: Any, audit_dir: Path, table: Any) -> list[int]:
+    """The queued examples with a decision in ``audit_dir``'s decisions.csv (``table``:
+    its issue table, already read)."""
     from labelaudit.app._review import DECISIONS_FILE, Review
 
     if not (audit_dir / DECISIONS_FILE).exists():
         return []
-    decided = Review.open(audit_dir).decisions
+    decided = Review.open(audit_dir, table=table).decisions
     return [int(e) for e in queue["example"] if int(e) in decided]
 
 

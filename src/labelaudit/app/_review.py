@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._audit import rank_flagged
-from labelaudit._export import COLUMNS, read_issue_table
+from labelaudit._export import COLUMNS, queue_of, read_issue_table
 from labelaudit._results import import_pandas
 from labelaudit.core.verdict import wilson
 from labelaudit.exceptions import InvalidInputError
@@ -87,7 +86,7 @@ def image_column(data: Any) -> str | None:
     return None
 
 
-def _plain(rows: Any) -> Any:
+def _queue_rows(rows: Any) -> Any:
     """Queue rows with the labels as text and a reason (empty when not flagged)."""
     rows = rows[list(COLUMNS)].reset_index(drop=True)
     return rows.assign(reason=rows["reason"].fillna("")).astype(
@@ -100,7 +99,7 @@ def _spot_check(table: Any) -> Any:
     sample, for estimating how many wrong labels the audit did not flag."""
     unflagged = np.flatnonzero(~table["is_issue"].to_numpy(dtype=bool))
     drawn = np.random.default_rng(SPOT_SEED).permutation(unflagged)[:SPOT_CHECK]
-    return _plain(table.iloc[drawn].reset_index())
+    return _queue_rows(table.iloc[drawn].reset_index())
 
 
 def _when() -> str:
@@ -127,15 +126,21 @@ class Review:
 
     @classmethod
     def open(
-        cls, audit_dir: Path, data: Any = None, data_dir: Path | None = None, images: Any = None
+        cls,
+        audit_dir: Path,
+        data: Any = None,
+        data_dir: Path | None = None,
+        images: Any = None,
+        table: Any = None,
     ) -> Review:
         """Read the audit folder and the decisions saved in it; ``data`` is a table with one
-        row per example of the audit, in its order, ``images`` an array of their images."""
+        row per example of the audit, in its order, ``images`` an array of their images,
+        ``table`` the folder's issue table if it was read already."""
         if not audit_dir.is_dir():
             raise InvalidInputError(
                 f"{audit_dir} is not a folder; give the --out folder of labelaudit audit."
             )
-        table = read_issue_table(audit_dir)
+        table = read_issue_table(audit_dir) if table is None else table
         if data is not None and len(data) != len(table):
             raise InvalidInputError(
                 f"The data table has {len(data)} rows for the audit's {len(table)} examples; "
@@ -147,7 +152,7 @@ class Review:
         review = cls(
             audit_dir=audit_dir,
             table=table,
-            queue=_plain(rank_flagged(table.reset_index())),
+            queue=_queue_rows(queue_of(table)),
             spot=_spot_check(table),
             class_names=_class_names(_summary(audit_dir), table),
             data=data,

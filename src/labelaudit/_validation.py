@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from labelaudit._typing import FloatArray, IntArray
+from labelaudit.core._chunks import read_only
 from labelaudit.exceptions import InvalidInputError
 
 T = TypeVar("T")
@@ -168,17 +169,6 @@ def as_pred_probs(pred_probs: Any, *, name: str = "pred_probs") -> FloatArray:
             f"{name} must have at least 2 columns (one per class). Got {k} column(s)."
         )
     return read_only(arr)
-
-
-def read_only(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """A read-only view (no copy). numba compiles a kernel once per argument type, and
-    read-only is part of the type: pandas 3 hands out read-only arrays, NumPy writable
-    ones, so without this each kernel was compiled twice on a machine (about 11 s more on
-    the first audit of a DataFrame, at the same speed), and two processes compiling the
-    second variant at once could clash in the cache."""
-    view = arr.view()
-    view.setflags(write=False)
-    return view
 
 
 class RowStats(NamedTuple):

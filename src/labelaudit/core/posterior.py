@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from labelaudit._typing import BoolArray, FloatArray, IntArray
-from labelaudit.core._chunks import row_slices
+from labelaudit.core._chunks import read_only, row_slices
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -103,9 +103,7 @@ def _blocks(pred_probs: FloatArray) -> Iterator[tuple[slice, FloatArray]]:
         return
     n, k = pred_probs.shape
     for rows in row_slices(n, k, pred_probs.itemsize):
-        chunk = pred_probs[rows].astype(np.float32)
-        chunk.setflags(write=False)  # read-only, as every pred_probs the kernels get
-        yield rows, chunk
+        yield rows, read_only(pred_probs[rows].astype(np.float32))
 
 
 _ALL_ROWS = np.zeros(0, dtype=np.int64)
@@ -210,11 +208,9 @@ def fit_power(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float
 
 def fit_power_on(labels: IntArray, pred_probs: FloatArray, n_classes: int) -> float:
     """:func:`fit_power` on rows already sampled (all of them are used)."""
-    if pred_probs.dtype in KERNEL_DTYPES:
-        pred_probs = pred_probs.view()
-    else:
+    if pred_probs.dtype not in KERNEL_DTYPES:
         pred_probs = pred_probs.astype(np.float32)
-    pred_probs.setflags(write=False)  # read-only, as every pred_probs the kernels get
+    pred_probs = read_only(pred_probs)
     return best_power(lambda power: mean_log_likelihood(labels, pred_probs, n_classes, power))
 
 

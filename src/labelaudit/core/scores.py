@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from labelaudit._typing import FloatArray, IntArray
-from labelaudit.core._chunks import row_slices
+from labelaudit.core._chunks import read_only, row_slices
 from labelaudit.core.thresholds import self_confidence
 
 #: Floor applied before dividing by, or taking the log of, a probability.
@@ -76,6 +76,5 @@ def adjusted_score(
         adjusted = pred_probs[rows] - thresholds
         adjusted += shift
         adjusted /= adjusted.sum(axis=1, keepdims=True)
-        adjusted.setflags(write=False)  # read-only, as every pred_probs the kernels get
-        out[rows] = scorer(labels[rows], adjusted)
+        out[rows] = scorer(labels[rows], read_only(adjusted))
     return out

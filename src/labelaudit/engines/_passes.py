@@ -23,10 +23,10 @@ from labelaudit._validation import (
     as_labels,
     as_pred_probs,
     check_n_classes,
-    read_only,
     row_stats,
 )
 from labelaudit.core import posterior, prune
+from labelaudit.core._chunks import read_only
 from labelaudit.core.joint import Collision, confident_flat
 from labelaudit.core.scores import SCORERS, adjusted_score
 from labelaudit.core.thresholds import TOLERANCE

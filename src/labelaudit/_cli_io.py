@@ -7,7 +7,7 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -70,9 +70,10 @@ def _read_frame(path: Path, headerless: Callable[[Path], bool] | None = None) ->
     return read_table_file(path, header=None if bare else "infer")
 
 
-def _read_npy(path: Path) -> np.ndarray[Any, Any]:
+def read_npy(path: Path, mmap_mode: Literal["r"] | None = None) -> np.ndarray[Any, Any]:
+    """A .npy array (memory-mapped with ``mmap_mode="r"``), or one clear error."""
     try:
-        arr: np.ndarray[Any, Any] = np.load(path, allow_pickle=False)
+        arr: np.ndarray[Any, Any] = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except FileNotFoundError:
         raise InvalidInputError(f"No such file: {path}") from None
     except (OSError, ValueError, EOFError) as exc:
@@ -83,7 +84,7 @@ def _read_npy(path: Path) -> np.ndarray[Any, Any]:
 def load_labels(path: Path) -> tuple[np.ndarray[Any, Any], list[str] | None]:
     """Integer codes and, for string labels, the class names (sorted)."""
     if path.suffix.lower() == ".npy":
-        values = _read_npy(path)
+        values = read_npy(path)
     else:
         frame = _read_frame(path, _starts_with_labels)
         column = "label" if "label" in frame.columns else None
@@ -161,7 +162,7 @@ def load_named_pred_probs(
     annotated items in the order the analysis takes them."""
     columns = None
     if path.suffix.lower() == ".npy":
-        probs = _read_npy(path)
+        probs = read_npy(path)
     else:
         frame = _read_frame(path, _starts_with_probabilities)
         if "label" in frame.columns and frame.shape[1] > 2:
@@ -272,7 +273,7 @@ def load_annotations(path: Path) -> tuple[Any, list[str] | None]:
     when the labels are strings (a long table's label column, or every annotator column
     of a wide table), the class names (sorted) after encoding them as codes."""
     if path.suffix.lower() == ".npy":
-        return _read_npy(path), None
+        return read_npy(path), None
     frame = _read_frame(path)
     if {"item", "annotator", "label"} <= set(frame.columns):
         if frame[["label"]].select_dtypes("number").shape[1]:

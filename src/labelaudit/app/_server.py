@@ -140,7 +140,7 @@ def serve(app: Any, host: str, port: int) -> Any:
 
 def read_images(path: Path) -> Any:
     """An ``--images`` array: a .npy file, memory-mapped (only the images shown are read)."""
-    import numpy as np
+    from labelaudit._cli_io import read_npy
 
     if path.suffix.lower() != ".npy":
         raise InvalidInputError(
@@ -148,10 +148,7 @@ def read_images(path: Path) -> Any:
         )
     if not path.is_file():
         raise InvalidInputError(f"--images {path} does not exist.")
-    try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise InvalidInputError(f"--images {path} is not a readable .npy array ({exc}).") from None
+    return read_npy(path, mmap_mode="r")
 
 
 def read_data(path: Path) -> tuple[Any, Path]:

@@ -51,6 +51,21 @@ def test_spammers_are_found_and_confusers_spared(crowd, result):
     assert (annotators["accuracy"] <= annotators["accuracy_high"]).all()
 
 
+def test_printed_summary_names_the_spammers(crowd, result):
+    _, sim = crowd
+    spammers = [str(a) for a in result.annotators.index[result.annotators["is_spammer"]]]
+    assert spammers
+    text = repr(result)
+    assert text.startswith(f"<AnnotatorAudit> {len(sim.labels)} items, ")
+    assert f"likely spammer{'s' if len(spammers) > 1 else ''}: " in text
+    assert ", ".join(spammers[:5]) in text
+    assert len(text) < 600
+    html = result._repr_html_()
+    worst = result.annotators.sort_values("kappa").head(5)
+    assert html.count("<tr") == len(worst) + 2  # two header rows: columns and index name
+    assert result.headline() in html
+
+
 def test_confusion_of_one_annotator(result):
     matrix = result.confusion(0)
     assert matrix.shape == (6, 6)

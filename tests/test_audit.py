@@ -95,6 +95,34 @@ def test_the_planted_confusion_is_systematic_and_the_slips_individual(result):
     assert (issues["is_issue"] == (labels != true)).mean() > 0.97
 
 
+def test_printed_summary_is_short_and_names_what_to_fix(result):
+    audit, labels, _, _ = result
+    text = repr(audit)
+    lines = text.splitlines()
+    assert lines[0] == f"<Audit of {labels.size} labels> {audit.headline()}"
+    assert f"{audit.n_issues} flagged" in lines[0]
+    assert lines[1] == "Systematic confusions (fix the guideline):"
+    assert lines[2].startswith("  apple labeled banana: ")
+    assert "fix the guideline: apple is often labeled banana" in lines[2]
+    assert len(text) < 1000  # no table dumps
+    html = audit._repr_html_()
+    assert audit.headline() in html and "<li>apple labeled banana: " in html
+    top = audit.ranked_issues().head(5)
+    assert html.count("<tr") == len(top) + 1  # the five most likely wrong, and the header
+    for position in top.index:
+        assert f"<th>{position}</th>" in html
+
+
+def test_summary_escapes_class_names_and_says_when_nothing_is_systematic():
+    labels, probs, _ = confused_data(rate=0.0, slips=0.03)
+    audit = la.audit(labels, probs, class_names=["<b>a", "b&c", "c"])
+    assert "No systematic confusion" in repr(audit)
+    html = audit._repr_html_()
+    assert "No systematic confusion" in html
+    assert "<b>a" not in html.replace("<b>Label health", "") and "&lt;b&gt;a" in html
+    assert "b&c" not in html and "b&amp;c" in html
+
+
 def test_class_pairs_table(result):
     pairs = result[0].class_pairs
     assert list(pairs.columns) == [

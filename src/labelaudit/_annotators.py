@@ -32,6 +32,8 @@ METHODS = ("auto", "majority", "dawid_skene", "model")
 CONFUSION_RATE = 0.3
 #: ...and at least this many expected examples.
 CONFUSION_COUNT = 3.0
+#: Annotators that the notebook summary of an :class:`AnnotatorAudit` lists.
+REPR_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,49 @@ class AnnotatorAudit:
             raise InvalidInputError(f"Unknown annotator {annotator!r}; known: {names[:10]}...")
         matrix = self._confusion[names.index(annotator)]
         return pd.DataFrame(matrix, index=self._class_names, columns=self._class_names)
+
+    def headline(self) -> str:
+        """One sentence: how sure the consensus is, the annotators' accuracy and the
+        spammers."""
+        p_correct = self.consensus["p_correct"]
+        accuracy = self.annotators["accuracy"]
+        spammers = [str(name) for name in self.annotators.index[self.annotators["is_spammer"]]]
+        if not spammers:
+            spam = "no likely spammer"
+        else:
+            more = f" and {len(spammers) - REPR_ROWS} more" if len(spammers) > REPR_ROWS else ""
+            noun = "spammer" if len(spammers) == 1 else "spammers"
+            spam = f"{len(spammers)} likely {noun}: {', '.join(spammers[:REPR_ROWS])}{more}"
+        return (
+            f"{len(self.consensus)} items, {len(self.annotators)} annotators ({self.method}): "
+            f"consensus labels {p_correct.mean():.1%} likely right on average, "
+            f"{int((p_correct < 0.5).sum())} below 50%; annotator accuracy "
+            f"{accuracy.min():.1%} to {accuracy.max():.1%}; {spam}."
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<AnnotatorAudit> {self.headline()}\n"
+            "Tables: .consensus, .annotators; .confusion(annotator) for one annotator's "
+            "noise matrix."
+        )
+
+    def _repr_html_(self) -> str:
+        """The same summary for notebooks, with the annotators of lowest kappa (those
+        the command line lists first)."""
+        from html import escape
+
+        worst = self.annotators.sort_values("kappa").head(REPR_ROWS)
+        columns = ["accuracy", "accuracy_low", "accuracy_high", "n_labels", "kappa"]
+        table: str = worst[[*columns, "is_spammer", "confusions"]].to_html(
+            float_format="{:.3f}".format, escape=True
+        )
+        return (
+            f"<p><b>{escape(self.headline())}</b></p>"
+            f"<p>Lowest kappa ({len(worst)} of {len(self.annotators)} annotators):</p>"
+            f"{table}<p>Tables: <code>.consensus</code>, <code>.annotators</code>; "
+            "<code>.confusion(annotator)</code> for one annotator's noise matrix.</p>"
+        )
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KINDS = ("none", "individual", "systematic", "ambiguous")
+#: Rows (systematic pairs, flagged examples) that the printed summary of an audit shows.
+REPR_ROWS = 5
+NO_SYSTEMATIC = "No systematic confusion: the errors are individual slips."
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,68 @@ class Audit:
         from labelaudit._folder import save_audit
 
         save_audit(self, Path(folder), force)
+
+    def headline(self) -> str:
+        """One sentence: the label health, the expected and the flagged number of wrong
+        labels (the first line the command line prints)."""
+        return (
+            f"Label health {self.health:.1%}: about {self.expected_errors:.0f} wrong labels "
+            f"expected among {len(self.issues)}; {self.n_issues} flagged."
+        )
+
+    def systematic_confusions(self) -> list[str]:
+        """One line per class pair judged systematic, largest first: how often the true
+        class is given the other label, and what to do about it."""
+        pairs = self.class_pairs
+        return [
+            f"{row.true_label} labeled {row.given_label}: {row.rate:.1%} of {row.true_label} "
+            f"({row.count:.0f} examples): {row.action}"
+            for row in pairs[pairs["verdict"] == "systematic"].itertuples()
+        ]
+
+    def __repr__(self) -> str:
+        lines = [f"<Audit of {len(self.issues)} labels> {self.headline()}"]
+        confusions = self.systematic_confusions()
+        if confusions:
+            lines.append("Systematic confusions (fix the guideline):")
+            lines += [f"  {line}" for line in confusions[:REPR_ROWS]]
+            if len(confusions) > REPR_ROWS:
+                lines.append(f"  ... and {len(confusions) - REPR_ROWS} more in .class_pairs")
+        else:
+            lines.append(NO_SYSTEMATIC)
+        lines += [f"Warning: {text}" for text in self.warnings]
+        lines.append(
+            "Tables: .issues, .ranked_issues(), .class_pairs, .classes; "
+            ".save(folder) writes the report and the review page's folder."
+        )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same summary for notebooks, with the top flagged examples as a table."""
+        from html import escape
+
+        confusions = self.systematic_confusions()
+        parts = [f"<p><b>{escape(self.headline())}</b></p>"]
+        parts += [f"<p>Warning: {escape(text)}</p>" for text in self.warnings]
+        if confusions:
+            items = "".join(f"<li>{escape(line)}</li>" for line in confusions[:REPR_ROWS])
+            more = len(confusions) - REPR_ROWS
+            if more > 0:
+                items += f"<li>... and {more} more in <code>.class_pairs</code></li>"
+            parts.append(f"<p>Systematic confusions (fix the guideline):</p><ul>{items}</ul>")
+        else:
+            parts.append(f"<p>{NO_SYSTEMATIC}</p>")
+        top = self.ranked_issues().head(REPR_ROWS)
+        if len(top):
+            columns = ["given_label", "suggested_label", "p_mislabeled", "kind", "reason"]
+            parts.append(f"<p>Most likely wrong ({len(top)} of {self.n_issues} flagged):</p>")
+            parts.append(top[columns].to_html(float_format="{:.3f}".format, escape=True))
+        parts.append(
+            "<p>Tables: <code>.issues</code>, <code>.ranked_issues()</code>, "
+            "<code>.class_pairs</code>, <code>.classes</code>; <code>.save(folder)</code> "
+            "writes the report and the review page's folder.</p>"
+        )
+        return "".join(parts)
 
 
 def rank_flagged(issues: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from labelaudit._audit import NO_SYSTEMATIC
 from labelaudit._cli_io import load_labels, parse_class_names
 from labelaudit._folder import check_out_dir, summary_dict, write_outputs
 from labelaudit.exceptions import LabelauditError, LabelauditWarning
@@ -104,23 +105,14 @@ def cross_validate(estimator: Any, X: Any, y: Any, folds: int, seed: int) -> np.
 
 def print_summary(result: Any, top: int, extra: list[str] | None = None) -> None:
     """Health, systematic pairs with advice, and the top individual issues."""
-    out_console.print(
-        f"[bold]Label health {result.health:.1%}[/]: about {result.expected_errors:.0f} wrong "
-        f"labels expected among {len(result.issues)}; {result.n_issues} flagged."
-    )
-    pairs = result.class_pairs
-    systematic = pairs[pairs["verdict"] == "systematic"]
-    if len(systematic):
+    out_console.print(result.headline(), style="bold", markup=False)
+    confusions = result.systematic_confusions()
+    if confusions:
         out_console.print("[bold]Systematic confusions[/] (fix the guideline):")
-        for row in systematic.itertuples():
-            out_console.print(
-                f"  {row.true_label} labeled {row.given_label}: {row.rate:.1%} of "
-                f"{row.true_label} ({row.count:.0f} examples): {row.action}",
-                highlight=False,
-                markup=False,
-            )
+        for line in confusions:
+            out_console.print(f"  {line}", highlight=False, markup=False)
     else:
-        out_console.print("No systematic confusion: the errors are individual slips.")
+        out_console.print(NO_SYSTEMATIC)
     ranked = result.ranked_issues()
     if top and len(ranked):
         table = Table(title=f"Top {min(top, len(ranked))} issues")
@@ -370,11 +362,7 @@ def annotators(
     metadata = {"annotations": str(annotations), "pred_probs": str(pred_probs or "none")}
     html = render_annotators(result, metadata=metadata)
     people = result.annotators
-    out_console.print(
-        f"[bold]{len(people)} annotators, {len(result.consensus)} items[/] (method "
-        f"{result.method}): mean p_correct {result.consensus['p_correct'].mean():.1%}; "
-        f"{int(people['is_spammer'].sum())} spammers."
-    )
+    out_console.print(result.headline(), highlight=False, markup=False)
     for name, row in people.sort_values("kappa").head(10).iterrows():
         flag = " SPAMMER" if row["is_spammer"] else ""
         out_console.print(

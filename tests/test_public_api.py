@@ -30,6 +30,7 @@ def test_all_is_pinned_and_sorted():
         "io",
         "label_quality_scores",
         "mislabeled_probability",
+        "multilabel",
         "noise",
         "num_label_issues",
         "rank_label_issues",
@@ -39,6 +40,14 @@ def test_all_is_pinned_and_sorted():
         "generate_noise_matrix",
         "make_noisy_labels",
         "simulate_crowd",
+    ]
+    assert labelaudit.multilabel.__all__ == [
+        "class_noise",
+        "find_label_issues",
+        "find_label_issues_per_class",
+        "label_quality_scores",
+        "label_quality_scores_per_class",
+        "rank_label_issues",
     ]
     for name in labelaudit.__all__:
         assert hasattr(labelaudit, name)

@@ -7,7 +7,7 @@ then ranking and pruning of likely label errors. Importing this package loads Nu
 
 from typing import TYPE_CHECKING
 
-from labelaudit import io, noise
+from labelaudit import io, multilabel, noise
 from labelaudit._annotators import AnnotatorAudit, analyze_annotators
 from labelaudit._audit import Audit, audit
 from labelaudit._count import (
@@ -53,6 +53,7 @@ __all__ = [
     "io",
     "label_quality_scores",
     "mislabeled_probability",
+    "multilabel",
     "noise",
     "num_label_issues",
     "rank_label_issues",

@@ -1,0 +1,56 @@
+"""Multi-label data as one binary problem per class, and per-class scores combined into
+one score per example."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from labelaudit._typing import BoolArray, FloatArray, IntArray
+
+
+def binary_problem(tags: BoolArray, p: FloatArray) -> tuple[IntArray, FloatArray]:
+    """One class's one-vs-rest problem: label 1 where the class is tagged, and pred_probs
+    ``[1 - p, p]`` (C-ordered, in p's dtype) from the class's probability ``p``."""
+    probs = np.empty((p.shape[0], 2), dtype=p.dtype)
+    np.subtract(1, p, out=probs[:, 0])
+    probs[:, 1] = p
+    return tags.astype(np.int64), probs
+
+
+def exponential_moving_average(scores: FloatArray, alpha: float) -> FloatArray:
+    """Each row's scores from the largest to the smallest, each step weighing the next
+    score by ``alpha`` and the average so far by ``1 - alpha``: with ``alpha`` near 1 the
+    result is near the row's smallest score, its worst class."""
+    ordered = np.sort(scores, axis=1)[:, ::-1]
+    average = ordered[:, 0]
+    for column in ordered[:, 1:].T:
+        average = alpha * column + (1 - alpha) * average
+    return average
+
+
+def softmin(scores: FloatArray, temperature: float) -> FloatArray:
+    """Each row's scores weighted by the softmax of ``(1 - score) / temperature``: a smooth
+    minimum, the lower the temperature the closer to it."""
+    logits = (1 - scores) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    weights /= weights.sum(axis=1, keepdims=True)
+    result: FloatArray = np.einsum("ij,ij->i", scores, weights)
+    return result
+
+
+def worst(scores: FloatArray) -> FloatArray:
+    """Each row's smallest score."""
+    result: FloatArray = scores.min(axis=1)
+    return result
+
+
+#: How per-class scores become one score per example, by name; each takes the (N, K)
+#: scores and the aggregator's parameter (``alpha``, ``temperature``, or none).
+AGGREGATORS: dict[str, Callable[[FloatArray, float], FloatArray]] = {
+    "exponential_moving_average": exponential_moving_average,
+    "softmin": softmin,
+    "min": lambda scores, _: worst(scores),
+}

@@ -1,0 +1,331 @@
+"""labelaudit.multilabel: one binary problem per class, parity with cleanlab 2.9's
+multilabel_classification, the input forms and their errors, and the per-class noise."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from labelaudit import multilabel as ml
+from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
+
+pd = pytest.importorskip("pandas")
+
+METHODS = [
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_self_confidence",
+    "low_normalized_margin",
+]
+SCORES = ["self_confidence", "normalized_margin", "confidence_weighted_entropy"]
+
+
+def tagged_data(seed=0, n=1500, k=5, missing=(0.2, 0, 0, 0, 0), slips=0.02, dtype=np.float32):
+    """True tags, given tags (class c's tag dropped on ``missing[c]`` of the examples it
+    applies to, plus random flips at rate ``slips``) and a model that knows the truth."""
+    rng = np.random.default_rng(seed)
+    true = rng.random((n, k)) < 0.3
+    given = true.copy()
+    for c, rate in enumerate(missing):
+        given[:, c] &= ~(rng.random(n) < rate)
+    given ^= rng.random((n, k)) < slips
+    probs = np.clip(np.where(true, 0.75, 0.15) + rng.normal(0, 0.12, (n, k)), 0, 1)
+    return true, given, probs.astype(dtype)
+
+
+def index_lists(tags):
+    return [np.flatnonzero(row).tolist() for row in tags]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return tagged_data()
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+class TestParity:
+    cl_filter = pytest.importorskip("cleanlab.multilabel_classification.filter")
+    cl_rank = pytest.importorskip("cleanlab.multilabel_classification.rank")
+
+    @pytest.mark.parametrize("method", METHODS)
+    def test_flags_and_per_class_flags(self, data, method):
+        _, given, probs = data
+        labels = index_lists(given)
+        expected = self.cl_filter.find_label_issues(labels, probs, filter_by=method)
+        assert expected.sum() > 20
+        assert_array_equal(ml.find_label_issues(labels, probs, method=method), expected)
+        per_class = self.cl_filter.find_multilabel_issues_per_class(labels, probs, filter_by=method)
+        assert_array_equal(ml.find_label_issues_per_class(given, probs, method=method), per_class)
+
+    @pytest.mark.parametrize("method", METHODS[:5])
+    @pytest.mark.parametrize("rank_by", SCORES)
+    def test_ranking(self, data, method, rank_by):
+        _, given, probs = data
+        labels = index_lists(given)
+        expected = self.cl_filter.find_label_issues(
+            labels, probs, filter_by=method, return_indices_ranked_by=rank_by
+        )
+        assert_array_equal(
+            ml.rank_label_issues(labels, probs, method=method, rank_by=rank_by), expected
+        )
+
+    def test_low_score_ranking_is_by_the_flagged_examples_own_scores(self, data):
+        # cleanlab 2.9 sorts the flagged positions (in score order) by the scores of the
+        # flagged rows in position order: each position gets another example's score
+        _, given, probs = data
+        labels = index_lists(given)
+        ranked = ml.rank_label_issues(labels, probs, method="low_self_confidence")
+        scores = ml.label_quality_scores(labels, probs)
+        assert set(ranked) == set(
+            np.flatnonzero(ml.find_label_issues(labels, probs, method="low_self_confidence"))
+        )
+        assert (np.diff(scores[ranked]) >= 0).all()
+        theirs = self.cl_filter.find_label_issues(
+            labels,
+            probs,
+            filter_by="low_self_confidence",
+            return_indices_ranked_by="self_confidence",
+        )
+        assert set(theirs) == set(ranked)
+        assert (np.diff(scores[theirs]) < 0).any()
+
+    @pytest.mark.parametrize(
+        ("method", "adjust"),
+        [(method, adjust) for method in SCORES for adjust in (False, True)][:-1],
+    )  # not confidence_weighted_entropy with adjusted pred_probs: neither library has it
+    def test_scores(self, data, method, adjust):
+        _, given, probs = data
+        labels = index_lists(given)
+        kwargs = {"method": method, "adjust_pred_probs": adjust}
+        per_class = self.cl_rank.get_label_quality_scores_per_class(labels, probs, **kwargs)
+        ours = ml.label_quality_scores_per_class(labels, probs, **kwargs)
+        expected = self.cl_rank.get_label_quality_scores(labels, probs, **kwargs)
+        if method == "confidence_weighted_entropy":  # float32 entropies summed in another order
+            assert_allclose(ours, per_class, rtol=1e-6)
+            assert_allclose(ml.label_quality_scores(labels, probs, **kwargs), expected, rtol=1e-6)
+        else:
+            assert_array_equal(ours, per_class)
+            assert_array_equal(ml.label_quality_scores(labels, probs, **kwargs), expected)
+
+    @pytest.mark.parametrize(
+        ("ours", "theirs"),
+        [
+            ({"alpha": 0.3}, {"method": "exponential_moving_average", "alpha": 0.3}),
+            ({"aggregator": "softmin"}, {"method": "softmin"}),
+            (
+                {"aggregator": "softmin", "temperature": 0.5},
+                {"method": "softmin", "temperature": 0.5},
+            ),
+        ],
+    )
+    def test_aggregators(self, data, ours, theirs):
+        _, given, probs = data
+        labels = index_lists(given)
+        expected = self.cl_rank.get_label_quality_scores(labels, probs, aggregator_kwargs=theirs)
+        assert_allclose(ml.label_quality_scores(labels, probs, **ours), expected, rtol=1e-12)
+
+    def test_a_class_nobody_has(self, data):
+        _, given, probs = data
+        given = given.copy()
+        given[:, 2] = False
+        labels = index_lists(given)
+        expected = self.cl_filter.find_multilabel_issues_per_class(labels, probs)
+        assert_array_equal(ml.find_label_issues_per_class(given, probs), expected)
+
+
+def test_min_aggregator_is_the_worst_class(data):
+    _, given, probs = data
+    per_class = ml.label_quality_scores_per_class(given, probs)
+    assert_array_equal(
+        ml.label_quality_scores(given, probs, aggregator="min"), per_class.min(axis=1)
+    )
+    ema = ml.label_quality_scores(given, probs)
+    assert (ema >= per_class.min(axis=1) - 1e-12).all() and (
+        ema <= per_class.max(axis=1) + 1e-12
+    ).all()
+
+
+def test_the_planted_errors_are_found(data):
+    true, given, probs = data
+    wrong = given != true
+    per_class = ml.find_label_issues_per_class(given, probs)
+    precision = (per_class & wrong).sum() / per_class.sum()
+    recall = (per_class & wrong).sum() / wrong.sum()
+    assert precision > 0.8 and recall > 0.6
+    flagged = ml.find_label_issues(given, probs)
+    assert_array_equal(flagged, per_class.any(axis=1))
+    # the examples with a wrong tag score lower than the others
+    scores = ml.label_quality_scores(given, probs)
+    assert scores[wrong.any(axis=1)].mean() < scores[~wrong.any(axis=1)].mean() - 0.2
+
+
+def test_class_noise_names_the_class_whose_tag_is_forgotten(data):
+    true, given, probs = data
+    frame = ml.class_noise(given, pd.DataFrame(probs, columns=list("abcde")))
+    assert list(frame.columns) == [
+        "class_name",
+        "n_tagged",
+        "n_estimated",
+        "missing_rate",
+        "spurious_rate",
+        "n_missing",
+        "n_spurious",
+        "n_flagged",
+    ]
+    assert list(frame["class_name"]) == list("abcde")
+    assert_array_equal(frame["n_tagged"], given.sum(axis=0))
+    truly_missing = (true & ~given).sum(axis=0) / true.sum(axis=0)
+    assert abs(frame.loc[0, "missing_rate"] - truly_missing[0]) < 0.05
+    assert frame.loc[0, "missing_rate"] > 0.15
+    assert (frame.loc[1:, "missing_rate"] < 0.06).all()
+    assert (frame["spurious_rate"] < 0.06).all()
+    assert_array_equal(frame["n_flagged"], ml.find_label_issues_per_class(given, probs).sum(axis=0))
+    assert abs(frame.loc[0, "n_estimated"] - true[:, 0].sum()) < 0.05 * true[:, 0].sum()
+    named = ml.class_noise(given, probs, class_names=["v", "w", "x", "y", "z"])
+    assert list(named["class_name"]) == list("vwxyz")
+
+
+def test_every_form_of_labels_gives_the_same_flags(data):
+    from scipy import sparse
+
+    _, given, probs = data
+    expected = ml.find_label_issues(given, probs)
+    lists = index_lists(given)
+    forms = [
+        lists,
+        [tuple(row) for row in lists],
+        [np.array(row, dtype=np.int32) for row in lists],
+        pd.Series(lists),
+        given.astype(np.int8),
+        given.astype(float),
+        pd.DataFrame(given.astype(int)),
+        sparse.csr_matrix(given),
+    ]
+    for labels in forms:
+        assert_array_equal(ml.find_label_issues(labels, probs), expected)
+    assert_array_equal(ml.find_label_issues(given, pd.DataFrame(probs)), expected)
+
+
+def test_inputs_are_not_modified(data):
+    _, given, probs = data
+    labels, probs_copy, given_copy = index_lists(given), probs.copy(), given.copy()
+    ml.find_label_issues(given, probs)
+    ml.class_noise(labels, probs)
+    ml.label_quality_scores(labels, probs, adjust_pred_probs=True)
+    assert_array_equal(probs, probs_copy) and assert_array_equal(given, given_copy)
+    assert labels == index_lists(given)
+
+
+def test_a_rare_class_warns_once_by_name(data):
+    _, given, probs = data
+    given = given.copy()
+    given[:, 3] = False
+    given[0, 3] = True
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ml.find_label_issues(given, probs)
+    few = [w for w in caught if issubclass(w.category, FewExamplesWarning)]
+    assert len(few) == 1
+    assert "Classes [3]" in str(few[0].message)
+    assert few[0].filename == __file__
+    for call in (
+        lambda: ml.rank_label_issues(given, probs),
+        lambda: ml.class_noise(given, probs),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert [w.filename for w in caught if issubclass(w.category, FewExamplesWarning)] == [
+            __file__
+        ]
+
+
+PROBS = [[0.9, 0.1, 0.2], [0.2, 0.8, 0.1], [0.7, 0.6, 0.1]]
+
+
+@pytest.mark.parametrize(
+    ("labels", "probs", "message"),
+    [
+        ([[0], [1, 1], [0]], PROBS, r"labels\[1\] lists a class twice"),
+        ([[0, 1, 0], [0, 1, 0], [1, 1, 0]], PROBS, r"labels\[0\] lists a class twice.*np.asarray"),
+        ([[0], [3], []], PROBS, r"integers in \[0, 3\).*Got 3"),
+        ([[0], ["cat"], []], PROBS, r"Got 'cat'.*MultiLabelBinarizer"),
+        ([[0], [1.5], []], PROBS, r"Got 1.5"),
+        ([[0], [True], []], PROBS, r"Got True"),
+        ([0, 1, 0], PROBS, r"one list of class indices.*labelaudit.find_label_issues"),
+        (np.array([0, 1, 0]), PROBS, r"shape \(3,\).*labelaudit.find_label_issues"),
+        ([[0], [1]], PROBS, r"same length.*2 label sets and 3 rows"),
+        (np.ones((3, 2)), PROBS, r"shape of pred_probs \(3, 3\)"),
+        (np.full((3, 3), 2), PROBS, r"only 0 and 1"),
+        ([[0], [1], []], [0.2, 0.3, 0.1], r"2-D of shape \(n_samples, n_classes\)"),
+        ([[0], [1], []], [[2.0, -1, 0]] * 3, r"probabilities in \[0, 1\].*sigmoid"),
+        ([[0], [1], []], [[np.nan, 0.1, 0.2]] * 3, r"finite. Row 0"),
+        ([[0], [1], []], [["a", "b", "c"]] * 3, r"floating-point numbers"),
+    ],
+)
+def test_bad_inputs_get_clear_errors(labels, probs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        ml.find_label_issues(labels, probs)
+
+
+@pytest.mark.parametrize(
+    ("function", "kwargs", "message"),
+    [
+        (ml.find_label_issues, {"method": "nope"}, r"'method' parameter must be one of"),
+        (ml.find_label_issues, {"frac_noise": 0}, r"'frac_noise' parameter"),
+        (
+            ml.find_label_issues,
+            {"method": "low_self_confidence", "frac_noise": 0.5},
+            r"do not apply to method='low_self_confidence'",
+        ),
+        (ml.rank_label_issues, {"rank_by": "nope"}, r"'rank_by' parameter must be one of"),
+        (ml.label_quality_scores, {"aggregator": "mean"}, r"'aggregator' parameter must be one of"),
+        (
+            ml.label_quality_scores,
+            {"alpha": 1.5},
+            r"'alpha' parameter must be a number in \[0, 1\]",
+        ),
+        (ml.label_quality_scores, {"aggregator": "softmin", "temperature": 0}, r"'temperature'"),
+        (ml.label_quality_scores_per_class, {"adjust_pred_probs": "yes"}, r"True or False"),
+        (ml.class_noise, {"class_names": ["a"]}, r"class_names"),
+    ],
+)
+def test_bad_options_get_clear_errors(function, kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        function([[0], [1], []], PROBS, **kwargs)
+
+
+def test_nothing_flagged_ranks_nothing():
+    labels = [[0], [1], [0], [1]]
+    probs = [[0.9, 0.1], [0.1, 0.9], [0.8, 0.2], [0.2, 0.8]]
+    assert not ml.find_label_issues(labels, probs).any()
+    ranked = ml.rank_label_issues(labels, probs)
+    assert ranked.shape == (0,) and ranked.dtype == np.int64
+
+
+def test_other_warnings_of_the_binary_problems_pass_through(data, monkeypatch):
+    from labelaudit.multilabel import _multilabel
+
+    def warning_filter(labels, pred_probs, **options):
+        warnings.warn("something else", UserWarning, stacklevel=2)
+        return np.zeros(labels.shape[0], dtype=bool)
+
+    monkeypatch.setattr(_multilabel, "binary_issues", warning_filter)
+    _, given, probs = data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ml.find_label_issues(given, probs)
+    assert [str(w.message) for w in caught] == ["something else"] * given.shape[1]
+    assert {w.filename for w in caught} == {__file__}

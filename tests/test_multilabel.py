@@ -329,3 +329,81 @@ def test_other_warnings_of_the_binary_problems_pass_through(data, monkeypatch):
         ml.find_label_issues(given, probs)
     assert [str(w.message) for w in caught] == ["something else"] * given.shape[1]
     assert {w.filename for w in caught} == {__file__}
+
+
+@pytest.fixture(scope="module")
+def audited(data):
+    true, given, probs = data
+    return ml.audit(given, pd.DataFrame(probs, columns=list("abcde"))), true, given, probs
+
+
+def test_audit_finds_the_forgotten_class_and_the_slips(audited):
+    result, true, given, _ = audited
+    classes = result.classes
+    assert list(classes["class_name"]) == list("abcde")
+    assert list(classes["missing_verdict"]) == ["systematic"] + ["individual"] * 4
+    assert set(classes["spurious_verdict"]) == {"individual"}
+    assert classes.loc[0, "action"] == "fix the guideline: annotators often leave out a"
+    assert (classes.loc[1:, "action"] == "fix the flagged examples").all()
+    truly_missing = (true & ~given).sum(axis=0) / true.sum(axis=0)
+    assert abs(classes.loc[0, "missing_rate"] - truly_missing[0]) < 0.05
+    assert (classes["missing_low"] <= classes["missing_rate"]).all()
+    assert (classes["missing_rate"] <= classes["missing_high"]).all()
+    assert_array_equal(classes["n_tagged"], given.sum(axis=0))
+    assert result.systematic_classes() == [
+        f"a: missing on {classes.loc[0, 'missing_rate']:.1%} of the examples it applies to"
+    ]
+    assert 0.5 * (given != true).sum() < result.expected_errors < 2 * (given != true).sum()
+
+
+def test_audit_issues_are_the_flagged_tags_with_what_to_do(audited):
+    result, true, given, probs = audited
+    issues = result.issues
+    assert list(issues.columns) == [
+        "example",
+        "class_name",
+        "tagged",
+        "p_class",
+        "p_mislabeled",
+        "action",
+        "kind",
+        "reason",
+    ]
+    flagged = result.p_mislabeled >= result.threshold
+    assert len(issues) == result.n_issues == flagged.sum()
+    assert (np.diff(issues["p_mislabeled"]) <= 0).all()
+    rows, cols = issues["example"].to_numpy(), issues["class_name"].map("abcde".index).to_numpy()
+    assert flagged[rows, cols].all()
+    assert_array_equal(issues["tagged"], given[rows, cols])
+    assert_array_equal(issues["action"], np.where(given[rows, cols], "remove", "add"))
+    assert_allclose(issues["p_class"], probs[rows, cols])
+    assert_array_equal(issues["kind"] == "systematic", (cols == 0) & ~given[rows, cols])
+    assert ((given != true)[rows, cols]).mean() > 0.8
+    first = issues.iloc[0]
+    assert first["reason"].startswith(f"model gives {first['class_name']} {first['p_class']:.2f}")
+    forgotten = issues[issues["kind"] == "systematic"].iloc[0]["reason"]
+    assert "not tagged; a is missing on" in forgotten and forgotten.endswith(": systematic")
+
+
+def test_audit_summary_health_and_read_only_probabilities(audited):
+    result, *_ = audited
+    assert result.health == pytest.approx(np.prod(1 - result.p_mislabeled, axis=1).mean())
+    with pytest.raises(ValueError, match="read-only"):
+        result.p_mislabeled[0, 0] = 0.5
+    text = repr(result)
+    assert text.splitlines()[0] == f"<MultilabelAudit> {result.headline()}"
+    assert "Systematic (fix the guideline):\n  a: missing on" in text
+    assert len(text) < 800
+
+
+def test_audit_without_systematic_noise_and_options():
+    _, given, probs = tagged_data(seed=3, missing=(0, 0, 0, 0, 0))
+    result = ml.audit(given, probs, threshold=0.9)
+    assert "No class is tagged wrongly systematically" in repr(result)
+    assert set(result.classes["missing_verdict"]) <= {"individual", "clean"}
+    assert (result.issues["p_mislabeled"] >= 0.9).all()
+    assert list(result.classes["class_name"]) == ["0", "1", "2", "3", "4"]
+    with pytest.raises(InvalidInputError, match="'threshold' parameter"):
+        ml.audit(given, probs, threshold=0)
+    with pytest.raises(InvalidInputError, match="'systematic_rate' parameter"):
+        ml.audit(given, probs, systematic_rate=2)

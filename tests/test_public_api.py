@@ -42,6 +42,8 @@ def test_all_is_pinned_and_sorted():
         "simulate_crowd",
     ]
     assert labelaudit.multilabel.__all__ == [
+        "MultilabelAudit",
+        "audit",
         "class_noise",
         "find_label_issues",
         "find_label_issues_per_class",

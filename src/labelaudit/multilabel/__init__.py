@@ -5,6 +5,7 @@ audited by confident learning; the results are equal to cleanlab 2.9's
 ``multilabel_classification`` for every method and score it has.
 """
 
+from labelaudit.multilabel._audit import MultilabelAudit, audit
 from labelaudit.multilabel._multilabel import (
     class_noise,
     find_label_issues,
@@ -15,6 +16,8 @@ from labelaudit.multilabel._multilabel import (
 )
 
 __all__ = [
+    "MultilabelAudit",
+    "audit",
     "class_noise",
     "find_label_issues",
     "find_label_issues_per_class",

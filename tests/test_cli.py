@@ -50,7 +50,7 @@ def npy_inputs(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["demo"], ["audit"], ["export"], ["annotators"], ["review"]]
+    "command", [[], ["demo"], ["audit"], ["export"], ["annotators"], ["multilabel"], ["review"]]
 )
 def test_help_everywhere(command):
     result = invoke(*command, "--help")
@@ -921,3 +921,85 @@ def test_brackets_in_names_and_messages_are_printed_as_they_are(npy_inputs):
     assert f"{out}/report.html" in result.output.replace("\n", "")
     missing = invoke("audit", "--labels", d / "no[1].npy", "--pred-probs", d / "probs.npy")
     assert "no[1].npy" in one_error_line(missing)
+
+
+@pytest.fixture
+def tag_files(tmp_path):
+    """Multi-label data in each form the command reads: class 'b' left out on 25% of
+    the examples it applies to."""
+    rng = np.random.default_rng(0)
+    names = ["a", "b", "c"]
+    true = rng.random((1200, 3)) < 0.35
+    given = true.copy()
+    given[:, 1] &= rng.random(1200) >= 0.25
+    probs = np.clip(np.where(true, 0.85, 0.08) + rng.normal(0, 0.08, true.shape), 0, 1)
+    np.save(tmp_path / "tags.npy", given.astype(np.int8))
+    np.save(tmp_path / "probs.npy", probs)
+    pd.DataFrame(given.astype(int), columns=names).to_csv(tmp_path / "tags.csv", index=False)
+    pd.DataFrame(probs, columns=names).to_csv(tmp_path / "probs.csv", index=False)
+    joined = ["|".join(n for n, g in zip(names, row, strict=True) if g) for row in given]
+    pd.DataFrame({"tags": joined}).to_csv(tmp_path / "joined.csv", index=False)
+    # the same classes in another column order
+    pd.DataFrame(probs[:, ::-1], columns=names[::-1]).to_parquet(tmp_path / "reversed.parquet")
+    return tmp_path, given, probs
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        ["--labels", "tags.npy", "--pred-probs", "probs.npy", "--class-names", "a,b,c"],
+        ["--labels", "tags.csv", "--pred-probs", "probs.csv"],
+        ["--labels", "tags.csv", "--pred-probs", "reversed.parquet"],
+        ["--labels", "joined.csv", "--separator", "|", "--pred-probs", "probs.npy"],
+        ["--labels", "joined.csv", "--separator", "|", "--pred-probs", "reversed.parquet"],
+    ],
+)
+def test_multilabel_command(tag_files, inputs, tmp_path):
+    d, given, probs = tag_files
+    args = [d / value if value.endswith(("npy", "csv", "parquet")) else value for value in inputs]
+    out = tmp_path / "ml"
+    result = invoke("multilabel", *args, "--out", out, "--top", 3)
+    assert result.exit_code == 0, result.output
+    assert "Systematic (fix the guideline):\n  b: missing on " in result.output
+    assert "Top 3 flagged tags" in result.output
+    expected = la.multilabel.audit(given, probs, class_names=["a", "b", "c"])
+    # the classes in pred_probs' column order (or --class-names')
+    classes = pd.read_csv(out / "classes.csv")
+    reversed_probs = "reversed.parquet" in inputs
+    assert list(classes["class_name"]) == (["c", "b", "a"] if reversed_probs else ["a", "b", "c"])
+    classes = classes.set_index("class_name").loc[["a", "b", "c"]]
+    assert list(classes["missing_verdict"]) == list(expected.classes["missing_verdict"])
+    assert np.allclose(classes["missing_rate"], expected.classes["missing_rate"])
+    issues = pd.read_csv(out / "tag_issues.csv")
+    pairs = set(zip(issues["example"], issues["class_name"], strict=True))
+    assert pairs == set(zip(expected.issues["example"], expected.issues["class_name"], strict=True))
+    assert (np.diff(issues["p_mislabeled"]) <= 0).all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_issues"] == expected.n_issues
+    assert summary["systematic"] == expected.systematic_classes()
+    assert "--force" in one_error_line(invoke("multilabel", *args, "--out", out))
+
+
+def test_multilabel_command_fails_under_and_errors(tag_files, tmp_path):
+    d, _, _ = tag_files
+    low = invoke(
+        "multilabel", "--labels", d / "tags.csv", "--pred-probs", d / "probs.csv",
+        "--out", tmp_path / "f", "--fail-under", 0.99, "--top", 0,
+    )  # fmt: skip
+    assert low.exit_code == 1 and "below --fail-under 0.99" in low.output
+    cases = [
+        (["--labels", d / "joined.csv", "--pred-probs", d / "probs.csv"], "not among the classes"),
+        (
+            ["--labels", d / "joined.csv", "--pred-probs", d / "probs.npy"],
+            "names 7 classes and",
+        ),  # without --separator '|', every combination is one class
+        (
+            ["--labels", d / "tags.csv", "--pred-probs", d / "probs.npy", "--class-names", "a,b,x"],
+            "the classes ['a', 'b', 'c'] and pred_probs (or --class-names) ['a', 'b', 'x']",
+        ),
+        (["--labels", d / "probs.npy", "--pred-probs", d / "probs.npy"], "only 0 and 1"),
+        (["--labels", d / "tags.npy", "--pred-probs", d / "tags.npy"], "2-D float array"),
+    ]
+    for args, message in cases:
+        line = one_error_line(invoke("multilabel", *args, "--out", tmp_path / "e"))
+        assert message in line, line

@@ -380,3 +380,62 @@ def example_texts(X: Any, audit: Any, count: int) -> list[str]:
         else:
             texts[i] = "; ".join(f"{column}={short_value(value)}" for column, value in row.items())
     return texts
+
+
+#: The files a multi-label audit writes.
+MULTILABEL_OUTPUTS = ("tag_issues.csv", "classes.csv", "summary.json")
+
+
+def load_tags(path: Path, separator: str) -> tuple[Any, list[str] | None]:
+    """The given tags of multi-label data and their class names, if the file has them:
+    a 0/1 matrix (.npy, or a table with one 0/1 column per class, named by class), or a
+    table with one column of class names joined by ``separator`` (the names sorted)."""
+    if path.suffix.lower() == ".npy":
+        values = read_npy(path)
+        if values.ndim != 2:
+            raise InvalidInputError(
+                f"{path}: expected a 0/1 matrix of shape (examples, classes); got shape "
+                f"{values.shape}. For one label per example use 'labelaudit audit'."
+            )
+        return values, None
+    frame = _read_frame(path)
+    text = [c for c in frame.columns if frame[c].dtype.kind not in "biuf"]
+    if not text:
+        return frame.to_numpy(), [str(c).strip() for c in frame.columns]
+    if frame.shape[1] != 1:
+        raise InvalidInputError(
+            f"{path}: expected one 0/1 column per class, or a single column of tags joined "
+            f"by {separator!r}; columns {text} are not 0/1."
+        )
+    cells = [
+        [] if not isinstance(cell, str) else [t.strip() for t in cell.split(separator)]
+        for cell in frame.iloc[:, 0]
+    ]
+    rows = [[tag for tag in row if tag] for row in cells]
+    names = sorted({tag for row in rows for tag in row})
+    return rows, names
+
+
+def match_tags(
+    tags: Any, names: list[str] | None, order: list[str] | None, path: Path
+) -> tuple[Any, list[str] | None]:
+    """The tags with their classes in ``order`` (the class names of pred_probs or
+    --class-names): a 0/1 matrix's columns reordered, a list of names as class indices."""
+    if isinstance(tags, np.ndarray):
+        if names is None or order is None:
+            return tags, order or names
+        if sorted(names) != sorted(order):
+            raise InvalidInputError(
+                f"{path} has the classes {names} and pred_probs (or --class-names) {order}; "
+                "give both the same classes."
+            )
+        return tags[:, [names.index(name) for name in order]], order
+    classes = order or names or []
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = sorted({tag for row in tags for tag in row} - index.keys())
+    if unknown:
+        raise InvalidInputError(
+            f"{path}: tags {unknown[:5]} are not among the classes {classes[:10]}; give every "
+            "class in --class-names (or as pred_probs' column names)."
+        )
+    return [[index[tag] for tag in row] for row in tags], classes

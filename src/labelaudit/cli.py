@@ -1,4 +1,5 @@
-"""The ``labelaudit`` command: demo, audit, annotators, export and review (typer + rich).
+"""The ``labelaudit`` command: demo, audit, annotators, multilabel, export and review
+(typer + rich).
 
 Only this module talks to the terminal. Bad input ends with one line on stderr and exit
 code 2; ``--fail-under`` ends with exit code 1 when the label health is too low.
@@ -388,6 +389,93 @@ def annotators(
     (out / "annotators.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     written = ", ".join(str(out / name) for name in ANNOTATOR_OUTPUTS)
     out_console.print(f"Wrote {written}", highlight=False, markup=False)
+
+
+@app.command()
+@one_line_errors
+def multilabel(
+    labels: Annotated[
+        Path,
+        typer.Option(
+            help="The given tags: a 0/1 matrix (.npy, or a table with one 0/1 column per "
+            "class), or a table with one column of class names joined by --separator."
+        ),
+    ],
+    pred_probs: Annotated[
+        Path,
+        typer.Option(help="Probability that each class applies (.npy/.csv/.parquet), N x K."),
+    ],
+    separator: Annotated[str, typer.Option(help="What joins the tags of one cell.")] = ",",
+    class_names: Annotated[
+        str | None,
+        typer.Option(
+            help="Class names in column order: comma-separated, or a file with one per line."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the outputs.")] = Path(
+        "labelaudit-multilabel"
+    ),
+    top: Annotated[int, typer.Option(min=0, help="Flagged tags to print.")] = 10,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Exit with code 1 if the tag health (0-1) is below this."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite existing outputs.")] = False,
+) -> None:
+    """Audit multi-label data (several tags per example, or none): wrong tags to add or
+    remove, and the classes annotators get wrong systematically."""
+    from labelaudit._cli_io import MULTILABEL_OUTPUTS, load_named_pred_probs, load_tags, match_tags
+    from labelaudit.multilabel import audit as run_audit
+
+    check_out_dir(out, force, MULTILABEL_OUTPUTS)
+    tags, names = load_tags(labels, separator)
+    probs, columns = load_named_pred_probs(pred_probs)
+    order = parse_class_names(class_names, probs.shape[1]) or columns
+    tags, names = match_tags(tags, names, order, labels)
+    if names is not None and len(names) != probs.shape[1]:
+        raise UsageError(
+            f"{labels} names {len(names)} classes and {pred_probs} has {probs.shape[1]} "
+            "columns; give every class, in column order, with --class-names."
+        )
+    result = run_audit(tags, probs, class_names=names)
+    out_console.print(result.headline(), style="bold", markup=False)
+    systematic = result.systematic_classes()
+    if systematic:
+        out_console.print("[bold]Systematic[/] (fix the guideline):")
+        for line in systematic:
+            out_console.print(f"  {line}", highlight=False, markup=False)
+    else:
+        out_console.print("No class is tagged wrongly systematically: the errors are slips.")
+    if top and result.n_issues:
+        table = Table(title=f"Top {min(top, result.n_issues)} flagged tags")
+        for column in ("#", "class", "action", "p_mislabeled", "kind", "reason"):
+            table.add_column(column, overflow="fold")
+        for row in result.issues.head(top).itertuples():
+            cells = (row.example, row.class_name, row.action, row.kind, row.reason)
+            example, name, action, kind, reason = (escape(str(cell)) for cell in cells)
+            table.add_row(example, name, action, f"{row.p_mislabeled:.3f}", kind, reason)
+        out_console.print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    result.issues.to_csv(out / "tag_issues.csv", index=False)
+    result.classes.to_csv(out / "classes.csv", index=False)
+    summary = {
+        "n_examples": int(result.p_mislabeled.shape[0]),
+        "class_names": [str(name) for name in result.classes["class_name"]],
+        "health": result.health,
+        "expected_errors": result.expected_errors,
+        "n_issues": result.n_issues,
+        "background_rate": result.background_rate,
+        "systematic": result.systematic_classes(),
+        "inputs": {"labels": str(labels), "pred_probs": str(pred_probs)},
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    written = ", ".join(str(out / name) for name in MULTILABEL_OUTPUTS)
+    out_console.print(f"Wrote {written}", highlight=False, markup=False)
+    if fail_under is not None and result.health < fail_under:
+        err_console.print(f"Tag health {result.health:.3f} is below --fail-under {fail_under}.")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -407,3 +407,32 @@ def test_audit_without_systematic_noise_and_options():
         ml.audit(given, probs, threshold=0)
     with pytest.raises(InvalidInputError, match="'systematic_rate' parameter"):
         ml.audit(given, probs, systematic_rate=2)
+
+
+def test_report_and_save(data, tmp_path):
+    from labelaudit.report import render_multilabel
+
+    _, given, probs = data
+    names = ["<script>x</script>", "b&c", "$0-$50", "d", "e"]
+    result = ml.audit(given, probs, class_names=names)
+    html = render_multilabel(result, metadata={"model": "<i>svc</i>"}, top=7)
+    for section in ("summary", "tag-rates", "classes", "issues", "metadata"):
+        assert f'id="{section}"' in html
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "b&c" not in html and "<i>svc</i>" not in html
+    assert html.count('<td class="reason">') == 7
+    assert "&lt;script&gt;x&lt;/script&gt;: missing on" in html  # the advice names it
+    assert html.count("data:image/png;base64,") == 1
+    with pytest.raises(InvalidInputError, match="takes the MultilabelAudit"):
+        render_multilabel(object())
+    result.save(tmp_path / "folder")
+    assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == [
+        "classes.csv",
+        "report.html",
+        "summary.json",
+        "tag_issues.csv",
+    ]
+    assert len(pd.read_csv(tmp_path / "folder" / "tag_issues.csv")) == result.n_issues
+    with pytest.raises(InvalidInputError, match="force=True"):
+        result.save(tmp_path / "folder")
+    result.save(tmp_path / "folder", force=True)

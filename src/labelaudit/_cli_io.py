@@ -382,10 +382,6 @@ def example_texts(X: Any, audit: Any, count: int) -> list[str]:
     return texts
 
 
-#: The files a multi-label audit writes.
-MULTILABEL_OUTPUTS = ("tag_issues.csv", "classes.csv", "summary.json")
-
-
 def load_tags(path: Path, separator: str) -> tuple[Any, list[str] | None]:
     """The given tags of multi-label data and their class names, if the file has them:
     a 0/1 matrix (.npy, or a table with one 0/1 column per class, named by class), or a

@@ -94,3 +94,33 @@ def save_audit(audit: Any, out: Path, force: bool) -> None:
 
     check_out_dir(out, force, OUTPUTS, ("force=True", "folder"))
     write_outputs(audit, out, render(audit), summary_dict(audit, {}))
+
+
+#: The files a multi-label audit folder holds.
+MULTILABEL_OUTPUTS = ("report.html", "tag_issues.csv", "classes.csv", "summary.json")
+
+
+def write_multilabel(result: Any, out: Path, metadata: dict[str, Any]) -> list[Path]:
+    """The folder of a :class:`~labelaudit.multilabel.MultilabelAudit`: its report, the
+    flagged tags, the classes and the summary (the caller checked ``out``)."""
+    from labelaudit import __version__
+    from labelaudit.report import render_multilabel
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in MULTILABEL_OUTPUTS]
+    paths[0].write_text(render_multilabel(result, metadata=metadata), encoding="utf-8")
+    result.issues.to_csv(paths[1], index=False)
+    result.classes.to_csv(paths[2], index=False)
+    summary = {
+        "labelaudit_version": __version__,
+        "n_examples": int(result.p_mislabeled.shape[0]),
+        "class_names": [str(name) for name in result.classes["class_name"]],
+        "health": result.health,
+        "expected_errors": result.expected_errors,
+        "n_issues": result.n_issues,
+        "background_rate": result.background_rate,
+        "systematic": result.systematic_classes(),
+        "inputs": {k: str(v) for k, v in metadata.items()},
+    }
+    paths[3].write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return paths

@@ -426,7 +426,8 @@ def multilabel(
 ) -> None:
     """Audit multi-label data (several tags per example, or none): wrong tags to add or
     remove, and the classes annotators get wrong systematically."""
-    from labelaudit._cli_io import MULTILABEL_OUTPUTS, load_named_pred_probs, load_tags, match_tags
+    from labelaudit._cli_io import load_named_pred_probs, load_tags, match_tags
+    from labelaudit._folder import MULTILABEL_OUTPUTS, write_multilabel
     from labelaudit.multilabel import audit as run_audit
 
     check_out_dir(out, force, MULTILABEL_OUTPUTS)
@@ -457,21 +458,8 @@ def multilabel(
             example, name, action, kind, reason = (escape(str(cell)) for cell in cells)
             table.add_row(example, name, action, f"{row.p_mislabeled:.3f}", kind, reason)
         out_console.print(table)
-    out.mkdir(parents=True, exist_ok=True)
-    result.issues.to_csv(out / "tag_issues.csv", index=False)
-    result.classes.to_csv(out / "classes.csv", index=False)
-    summary = {
-        "n_examples": int(result.p_mislabeled.shape[0]),
-        "class_names": [str(name) for name in result.classes["class_name"]],
-        "health": result.health,
-        "expected_errors": result.expected_errors,
-        "n_issues": result.n_issues,
-        "background_rate": result.background_rate,
-        "systematic": result.systematic_classes(),
-        "inputs": {"labels": str(labels), "pred_probs": str(pred_probs)},
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    written = ", ".join(str(out / name) for name in MULTILABEL_OUTPUTS)
+    metadata = {"labels": labels, "pred_probs": pred_probs, "separator": separator}
+    written = ", ".join(str(path) for path in write_multilabel(result, out, metadata))
     out_console.print(f"Wrote {written}", highlight=False, markup=False)
     if fail_under is not None and result.health < fail_under:
         err_console.print(f"Tag health {result.health:.3f} is below --fail-under {fail_under}.")

@@ -4,6 +4,7 @@ classes annotators get wrong systematically."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,6 +52,8 @@ class MultilabelAudit:
         The rate of scattered slips that the systematic test compares against.
     threshold : float
         The ``p_mislabeled`` at or above which a tag is flagged.
+    systematic_rate : float
+        The rate from which a class's missing or spurious tags can be systematic.
     """
 
     issues: pd.DataFrame
@@ -59,6 +62,7 @@ class MultilabelAudit:
     health: float
     background_rate: float
     threshold: float
+    systematic_rate: float
 
     def __post_init__(self) -> None:
         self.p_mislabeled.setflags(write=False)
@@ -81,6 +85,22 @@ class MultilabelAudit:
             f"{self.expected_errors:.0f} wrong tags expected among {n} examples x {k} "
             f"classes; {self.n_issues} flagged."
         )
+
+    def save(self, folder: str | Path, *, force: bool = False) -> None:
+        """Write the folder that ``labelaudit multilabel --out`` writes: ``report.html``,
+        ``tag_issues.csv``, ``classes.csv`` and ``summary.json``.
+
+        Parameters
+        ----------
+        folder : str or Path
+            Made if missing.
+        force : bool, default=False
+            Overwrite the files of an earlier audit; without it they are an error.
+        """
+        from labelaudit._folder import MULTILABEL_OUTPUTS, check_out_dir, write_multilabel
+
+        check_out_dir(Path(folder), force, MULTILABEL_OUTPUTS, ("force=True", "folder"))
+        write_multilabel(self, Path(folder), {})
 
     def systematic_classes(self) -> list[str]:
         """One line per class whose tag is systematically missing or spurious."""
@@ -258,4 +278,5 @@ def audit(
         health=float(np.prod(1 - p_wrong, axis=1).mean()),
         background_rate=noise.background,
         threshold=threshold,
+        systematic_rate=systematic_rate,
     )

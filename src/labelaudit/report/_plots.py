@@ -143,3 +143,30 @@ def confusion_heatmap(matrix: np.ndarray[Any, Any], names: list[str], title: str
     ax.set_ylabel("true label (consensus)")
     ax.set_title(literal(title))
     return figure_uri(fig)
+
+
+def tag_rates(
+    names: list[str], missing: np.ndarray[Any, Any], spurious: np.ndarray[Any, Any], cut: float
+) -> str:
+    """Each class's missing and spurious tag rates as paired horizontal bars, with a line
+    at the systematic rate ``cut``."""
+    plt = _pyplot()
+    k = len(names)
+    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.32 * k))
+    rows = np.arange(k)
+    ax.barh(rows - 0.2, missing, height=0.4, color="#b33", label="missing: not tagged, applies")
+    ax.barh(rows + 0.2, spurious, height=0.4, color="#e08a00", label="spurious: tagged, does not")
+    ax.axvline(cut, color="#444", linestyle="--", linewidth=1)
+    ax.set_yticks(rows, [literal(name) for name in names])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:.0%}"))
+    ax.set_xlim(
+        0,
+        max(
+            cut * 1.5,
+            float(np.max(missing, initial=0)) * 1.1,
+            float(np.max(spurious, initial=0)) * 1.1,
+        ),
+    )
+    ax.legend(loc="lower right", fontsize=8)
+    return figure_uri(fig)

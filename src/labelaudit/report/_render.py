@@ -14,6 +14,7 @@ from labelaudit.report import _plots
 if TYPE_CHECKING:
     from labelaudit._annotators import AnnotatorAudit
     from labelaudit._audit import Audit
+    from labelaudit.multilabel import MultilabelAudit
 
 #: At most this many class pairs are listed (all non-clean ones first).
 MAX_PAIRS = 60
@@ -248,6 +249,76 @@ def render_annotators(
             spammer_kappa=spammer_kappa,
             annotators=rows,
             heatmaps=heatmaps,
+            metadata=[(str(k), str(v)) for k, v in (metadata or {}).items()],
+        )
+    )
+
+
+def render_multilabel(
+    result: MultilabelAudit,
+    *,
+    title: str = "labelaudit multi-label report",
+    metadata: Mapping[str, Any] | None = None,
+    top: int = 100,
+) -> str:
+    """The multi-label audit as one self-contained HTML document: summary and advice, the
+    missing and spurious tag rates per class (a plot and a table, the worst classes first)
+    and the top flagged tags.
+
+    Parameters
+    ----------
+    result : MultilabelAudit
+        The result of :func:`labelaudit.multilabel.audit`.
+    title : str
+        Page title.
+    metadata : mapping, optional
+        Key/value pairs listed at the end.
+    top : int
+        How many flagged tags to list.
+
+    Returns
+    -------
+    str
+        The HTML; every string from the data is escaped.
+    """
+    from labelaudit import __version__
+    from labelaudit._validation import check_count
+    from labelaudit.multilabel import MultilabelAudit
+
+    if not isinstance(result, MultilabelAudit):
+        raise InvalidInputError(
+            "render_multilabel takes the MultilabelAudit that labelaudit.multilabel.audit "
+            f"returns. Got {type(result).__name__}."
+        )
+    top = check_count("top", top)
+    template, css = _template("multilabel.html.j2")
+    classes = result.classes
+    worst = np.maximum(classes["missing_rate"], classes["spurious_rate"]).to_numpy()
+    ranked = classes.iloc[np.argsort(-worst, kind="stable")].head(MAX_CLASSES)
+    plot = _plots.tag_rates(
+        [str(name) for name in ranked["class_name"]],
+        ranked["missing_rate"].to_numpy(),
+        ranked["spurious_rate"].to_numpy(),
+        result.systematic_rate,
+    )
+    return str(
+        template.render(
+            title=title,
+            css=css,
+            version=__version__,
+            n_examples=result.p_mislabeled.shape[0],
+            n_classes=len(classes),
+            health=result.health,
+            expected_errors=result.expected_errors,
+            n_issues=result.n_issues,
+            threshold=result.threshold,
+            systematic=result.systematic_classes(),
+            systematic_rate=result.systematic_rate,
+            background_rate=result.background_rate,
+            rates_plot=plot,
+            classes=list(ranked.itertuples()),
+            classes_hidden=len(classes) - len(ranked),
+            issues=list(result.issues.head(top).itertuples()),
             metadata=[(str(k), str(v)) for k, v in (metadata or {}).items()],
         )
     )

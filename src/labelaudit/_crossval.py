@@ -21,8 +21,15 @@ def encode_labels(y: Any) -> tuple[IntArray, np.ndarray[Any, Any]]:
 
     arr = np.asarray(y)
     if arr.ndim != 1:
+        hint = (
+            " For multi-label data (a 0/1 column per class), get pred_probs from "
+            "sklearn.model_selection.cross_val_predict(OneVsRestClassifier(model), X, Y, "
+            "method='predict_proba') and audit them with labelaudit.multilabel."
+            if arr.ndim == 2 and arr.shape[1] > 1
+            else ""
+        )
         raise InvalidInputError(
-            f"y must be 1-D (one label per row of X). Got an array of shape {arr.shape}."
+            f"y must be 1-D (one label per row of X). Got an array of shape {arr.shape}.{hint}"
         )
     if arr.dtype.kind in "fO":
         from labelaudit._results import import_pandas

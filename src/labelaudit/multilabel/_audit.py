@@ -12,9 +12,9 @@ import numpy as np
 from labelaudit._probability import mislabeled_probability
 from labelaudit._results import import_pandas
 from labelaudit._typing import FloatArray
-from labelaudit._validation import check_class_names, check_fraction, column_names
+from labelaudit._validation import check_fraction
 from labelaudit.core.multilabel import TagNoise, binary_problem, tag_noise
-from labelaudit.multilabel._multilabel import _checked
+from labelaudit.multilabel._multilabel import _checked, _names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -259,9 +259,7 @@ def audit(
     systematic_rate = check_fraction("systematic_rate", systematic_rate)
     alpha = check_fraction("alpha", alpha)
     tags, probs = _checked(labels, pred_probs)
-    if class_names is None:
-        class_names = column_names(pred_probs)
-    names = check_class_names(class_names, tags.shape[1])
+    names = _names(class_names, pred_probs, tags.shape[1])
     p_wrong = np.column_stack(
         [
             mislabeled_probability(*binary_problem(tags[:, k], probs[:, k]))

@@ -36,6 +36,13 @@ Aggregator: TypeAlias = Literal["exponential_moving_average", "softmin", "min"]
 _DEFAULTS = {"frac_noise": 1.0, "min_examples_per_class": 1}
 
 
+def _names(class_names: Any, pred_probs: Any, n_classes: int) -> list[str]:
+    """The class names given, else a DataFrame's column names, else the positions."""
+    if class_names is None:
+        class_names = column_names(pred_probs)
+    return check_class_names(class_names, n_classes)
+
+
 def _checked(labels: Any, pred_probs: Any) -> tuple[BoolArray, FloatArray]:
     probs = as_class_probs(pred_probs)
     return as_tags(labels, *probs.shape), probs
@@ -430,9 +437,7 @@ def class_noise(labels: Any, pred_probs: Any, *, class_names: Any = None) -> pd.
     1          1         4          0
     """
     tags, probs = _checked(labels, pred_probs)
-    if class_names is None:
-        class_names = column_names(pred_probs)  # a DataFrame's columns, else None
-    names = check_class_names(class_names, tags.shape[1])
+    names = _names(class_names, pred_probs, tags.shape[1])
     flagged = _per_class(tags, probs, "prune_by_noise_rate", _DEFAULTS)
     rows = []
     for k in range(tags.shape[1]):

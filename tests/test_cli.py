@@ -1004,3 +1004,46 @@ def test_multilabel_command_fails_under_and_errors(tag_files, tmp_path):
     for args, message in cases:
         line = one_error_line(invoke("multilabel", *args, "--out", tmp_path / "e"))
         assert message in line, line
+
+
+def test_multilabel_command_from_a_feature_table(tmp_path):
+    """--table: a cross-validated one-vs-rest model of the other columns gives pred_probs;
+    the tags as 0/1 columns or as one joined column give the same audit."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    true = np.column_stack([X[:, 0] > 0, X[:, 1] > 0.5])
+    given = true.copy()
+    given[:, 0] &= rng.random(300) >= 0.2  # "a" left out on a fifth of its examples
+    frame = pd.DataFrame(X, columns=["x0", "x1"])
+    cols = frame.assign(a=given[:, 0].astype(int), b=given[:, 1].astype(int))
+    cols.to_csv(tmp_path / "cols.csv", index=False)
+    joined = ["|".join(n for n, g in zip("ab", row, strict=True) if g) for row in given]
+    frame.assign(tags=joined).to_csv(tmp_path / "joined.csv", index=False)
+    runs = [
+        ["--table", tmp_path / "cols.csv", "--label-columns", "a,b"],
+        ["--table", tmp_path / "joined.csv", "--label-columns", "tags", "--separator", "|"],
+    ]
+    found = []
+    for i, args in enumerate(runs):
+        out = tmp_path / f"o{i}"
+        result = invoke("multilabel", *args, "--out", out, "--folds", 3, "--top", 0)
+        assert result.exit_code == 0, result.output
+        classes = pd.read_csv(out / "classes.csv")
+        assert list(classes["class_name"]) == ["a", "b"]
+        assert classes.loc[0, "missing_rate"] > 0.1 and classes.loc[1, "missing_rate"] < 0.05
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["inputs"]["folds"] == "3"
+        found.append(pd.read_csv(out / "tag_issues.csv"))
+    assert found[0].equals(found[1])
+    errors = [
+        (["--table", tmp_path / "cols.csv"], "--table needs --label-columns"),
+        (["--table", tmp_path / "cols.csv", "--label-columns", "a,zz"], "no column(s) ['zz']"),
+        (
+            ["--table", tmp_path / "cols.csv", "--label-columns", "a", "--labels", "x.npy"],
+            "Give either --table",
+        ),
+        (["--pred-probs", tmp_path / "p.npy"], "Give --labels and --pred-probs, or --table"),
+    ]
+    for args, message in errors:
+        line = one_error_line(invoke("multilabel", *args, "--out", tmp_path / "e"))
+        assert message in line, line

@@ -382,19 +382,9 @@ def example_texts(X: Any, audit: Any, count: int) -> list[str]:
     return texts
 
 
-def load_tags(path: Path, separator: str) -> tuple[Any, list[str] | None]:
-    """The given tags of multi-label data and their class names, if the file has them:
-    a 0/1 matrix (.npy, or a table with one 0/1 column per class, named by class), or a
-    table with one column of class names joined by ``separator`` (the names sorted)."""
-    if path.suffix.lower() == ".npy":
-        values = read_npy(path)
-        if values.ndim != 2:
-            raise InvalidInputError(
-                f"{path}: expected a 0/1 matrix of shape (examples, classes); got shape "
-                f"{values.shape}. For one label per example use 'labelaudit audit'."
-            )
-        return values, None
-    frame = _read_frame(path)
+def _tags_of(frame: Any, path: Path, separator: str) -> tuple[Any, list[str]]:
+    """A table's tags: its 0/1 columns as a matrix named by them, or its one column of
+    class names joined by ``separator`` as lists of names (the names sorted)."""
     text = [c for c in frame.columns if frame[c].dtype.kind not in "biuf"]
     if not text:
         return frame.to_numpy(), [str(c).strip() for c in frame.columns]
@@ -408,8 +398,35 @@ def load_tags(path: Path, separator: str) -> tuple[Any, list[str] | None]:
         for cell in frame.iloc[:, 0]
     ]
     rows = [[tag for tag in row if tag] for row in cells]
-    names = sorted({tag for row in rows for tag in row})
-    return rows, names
+    return rows, sorted({tag for row in rows for tag in row})
+
+
+def load_table_tags(table: Path, columns: list[str], separator: str) -> tuple[Any, list[str], Any]:
+    """The tags in ``columns`` of a feature table (see :func:`_tags_of`), their class
+    names and the other columns, the features."""
+    frame = _read_frame(table)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{table} has no column(s) {missing}. Its columns: {list(frame.columns)[:20]}."
+        )
+    tags, names = _tags_of(frame[columns], table, separator)
+    return tags, names, frame.drop(columns=columns)
+
+
+def load_tags(path: Path, separator: str) -> tuple[Any, list[str] | None]:
+    """The given tags of multi-label data and their class names, if the file has them:
+    a 0/1 matrix (.npy, or a table with one 0/1 column per class, named by class), or a
+    table with one column of class names joined by ``separator`` (the names sorted)."""
+    if path.suffix.lower() == ".npy":
+        values = read_npy(path)
+        if values.ndim != 2:
+            raise InvalidInputError(
+                f"{path}: expected a 0/1 matrix of shape (examples, classes); got shape "
+                f"{values.shape}. For one label per example use 'labelaudit audit'."
+            )
+        return values, None
+    return _tags_of(_read_frame(path), path, separator)
 
 
 def match_tags(

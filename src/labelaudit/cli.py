@@ -104,6 +104,22 @@ def cross_validate(estimator: Any, X: Any, y: Any, folds: int, seed: int) -> np.
         return cross_val_pred_probs(estimator, X, y, cv=folds, random_state=seed, callback=update)
 
 
+def cross_validate_tags(X: Any, tags: Any, n_classes: int, folds: int, seed: int) -> Any:
+    """Out-of-sample probabilities of each class, from the default model of ``X`` fitted
+    one-vs-rest on the tags (lists of class indices or a 0/1 matrix), in shuffled folds."""
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from labelaudit.io import default_model
+    from labelaudit.multilabel._checks import as_tags
+
+    Y = as_tags(tags, len(X), n_classes).astype(np.int64)
+    model = OneVsRestClassifier(default_model(X))
+    splits = KFold(folds, shuffle=True, random_state=seed)
+    with out_console.status(f"Cross-validating {n_classes} one-vs-rest models ({folds} folds)"):
+        return cross_val_predict(model, X, Y, cv=splits, method="predict_proba")
+
+
 def print_summary(result: Any, top: int, extra: list[str] | None = None) -> None:
     """Health, systematic pairs with advice, and the top individual issues."""
     out_console.print(result.headline(), style="bold", markup=False)
@@ -395,16 +411,32 @@ def annotators(
 @one_line_errors
 def multilabel(
     labels: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             help="The given tags: a 0/1 matrix (.npy, or a table with one 0/1 column per "
             "class), or a table with one column of class names joined by --separator."
         ),
-    ],
+    ] = None,
     pred_probs: Annotated[
-        Path,
+        Path | None,
         typer.Option(help="Probability that each class applies (.npy/.csv/.parquet), N x K."),
-    ],
+    ] = None,
+    table: Annotated[
+        Path | None,
+        typer.Option(
+            help="Instead of --labels and --pred-probs: a .csv/.parquet of features and tags; "
+            "a cross-validated model gives the probabilities."
+        ),
+    ] = None,
+    label_columns: Annotated[
+        str | None,
+        typer.Option(
+            help="The tag columns of --table, comma-separated: one 0/1 column per class, or "
+            "one column of class names joined by --separator."
+        ),
+    ] = None,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds for --table.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the fold shuffling.")] = 0,
     separator: Annotated[str, typer.Option(help="What joins the tags of one cell.")] = ",",
     class_names: Annotated[
         str | None,
@@ -426,18 +458,38 @@ def multilabel(
 ) -> None:
     """Audit multi-label data (several tags per example, or none): wrong tags to add or
     remove, and the classes annotators get wrong systematically."""
-    from labelaudit._cli_io import load_named_pred_probs, load_tags, match_tags
+    from labelaudit._cli_io import load_named_pred_probs, load_table_tags, load_tags, match_tags
     from labelaudit._folder import MULTILABEL_OUTPUTS, write_multilabel
     from labelaudit.multilabel import audit as run_audit
 
     check_out_dir(out, force, MULTILABEL_OUTPUTS)
-    tags, names = load_tags(labels, separator)
-    probs, columns = load_named_pred_probs(pred_probs)
-    order = parse_class_names(class_names, probs.shape[1]) or columns
-    tags, names = match_tags(tags, names, order, labels)
+    metadata: dict[str, Any] = {"separator": separator}
+    names: list[str] | None
+    if table is not None:
+        if labels is not None or pred_probs is not None:
+            raise UsageError(
+                "Give either --table with --label-columns, or --labels with --pred-probs."
+            )
+        if label_columns is None:
+            raise UsageError("--table needs --label-columns (the columns with the given tags).")
+        tag_columns = [column.strip() for column in label_columns.split(",")]
+        tags, found, X = load_table_tags(table, tag_columns, separator)
+        tags, names = match_tags(tags, found, parse_class_names(class_names, None), table)
+        probs = cross_validate_tags(X, tags, len(names or found), folds, seed)
+        metadata.update(table=table, label_columns=label_columns, folds=folds, seed=seed)
+        source = table
+    elif labels is not None and pred_probs is not None:
+        tags, names = load_tags(labels, separator)
+        probs, columns = load_named_pred_probs(pred_probs)
+        order = parse_class_names(class_names, probs.shape[1]) or columns
+        tags, names = match_tags(tags, names, order, labels)
+        metadata.update(labels=labels, pred_probs=pred_probs)
+        source = labels
+    else:
+        raise UsageError("Give --labels and --pred-probs, or --table and --label-columns.")
     if names is not None and len(names) != probs.shape[1]:
         raise UsageError(
-            f"{labels} names {len(names)} classes and {pred_probs} has {probs.shape[1]} "
+            f"{source} names {len(names)} classes and the probabilities have {probs.shape[1]} "
             "columns; give every class, in column order, with --class-names."
         )
     result = run_audit(tags, probs, class_names=names)
@@ -450,15 +502,14 @@ def multilabel(
     else:
         out_console.print("No class is tagged wrongly systematically: the errors are slips.")
     if top and result.n_issues:
-        table = Table(title=f"Top {min(top, result.n_issues)} flagged tags")
+        grid = Table(title=f"Top {min(top, result.n_issues)} flagged tags")
         for column in ("#", "class", "action", "p_mislabeled", "kind", "reason"):
-            table.add_column(column, overflow="fold")
+            grid.add_column(column, overflow="fold")
         for row in result.issues.head(top).itertuples():
             cells = (row.example, row.class_name, row.action, row.kind, row.reason)
             example, name, action, kind, reason = (escape(str(cell)) for cell in cells)
-            table.add_row(example, name, action, f"{row.p_mislabeled:.3f}", kind, reason)
-        out_console.print(table)
-    metadata = {"labels": labels, "pred_probs": pred_probs, "separator": separator}
+            grid.add_row(example, name, action, f"{row.p_mislabeled:.3f}", kind, reason)
+        out_console.print(grid)
     written = ", ".join(str(path) for path in write_multilabel(result, out, metadata))
     out_console.print(f"Wrote {written}", highlight=False, markup=False)
     if fail_under is not None and result.health < fail_under:

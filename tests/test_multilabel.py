@@ -269,6 +269,15 @@ PROBS = [[0.9, 0.1, 0.2], [0.2, 0.8, 0.1], [0.7, 0.6, 0.1]]
         ([[0], [1]], PROBS, r"same length.*2 label sets and 3 rows"),
         (np.ones((3, 2)), PROBS, r"shape of pred_probs \(3, 3\)"),
         (np.full((3, 3), 2), PROBS, r"only 0 and 1"),
+        (["0,1", "2", ""], PROBS, r"labels\[0\] is the string '0,1', not a list"),
+        ("012", PROBS, r"not a string"),
+        ([[0, 1, 0], [0, np.nan, 1], [1, 1, 0]], PROBS, r"class indices.*Got nan"),
+        (np.array([[0, 1, 0], [0, np.nan, 1], [1, 1, 0]]), PROBS, r"missing.*row 1, column 1"),
+        (
+            pd.DataFrame([[0, 1, 0], [0, None, 1], [1, 1, 0]]).astype("Int64"),
+            PROBS,
+            r"1 missing value\(s\), the first at row 1, column 1; fill them with 0 or 1",
+        ),
         ([[0], [1], []], [0.2, 0.3, 0.1], r"2-D of shape \(n_samples, n_classes\)"),
         ([[0], [1], []], [[2.0, -1, 0]] * 3, r"probabilities in \[0, 1\].*sigmoid"),
         ([[0], [1], []], [[np.nan, 0.1, 0.2]] * 3, r"finite. Row 0"),
@@ -436,3 +445,10 @@ def test_report_and_save(data, tmp_path):
     with pytest.raises(InvalidInputError, match="force=True"):
         result.save(tmp_path / "folder")
     result.save(tmp_path / "folder", force=True)
+
+
+def test_a_generator_of_label_sets_is_read_once(data):
+    _, given, probs = data
+    lists = index_lists(given)
+    expected = ml.find_label_issues(lists, probs)
+    assert_array_equal(ml.find_label_issues((row for row in lists), probs), expected)

@@ -59,8 +59,12 @@ def as_tags(labels: Any, n_samples: int, n_classes: int) -> BoolArray:
     if hasattr(labels, "toarray"):  # a SciPy sparse indicator matrix
         labels = labels.toarray()
     if isinstance(labels, np.ndarray) or hasattr(labels, "columns"):
+        if hasattr(labels, "isna"):  # a DataFrame: pandas knows its missing values
+            _no_missing(labels.isna().to_numpy())
         arr = _to_array(labels, "labels")
         if arr.ndim == 2:
+            if arr.dtype.kind == "f":
+                _no_missing(np.isnan(arr))
             return _indicator(arr, n_samples, n_classes)
         if arr.dtype.kind != "O":
             raise InvalidInputError(
@@ -70,6 +74,16 @@ def as_tags(labels: Any, n_samples: int, n_classes: int) -> BoolArray:
             )
         labels = list(arr)
     return _index_sets(labels, n_samples, n_classes)
+
+
+def _no_missing(missing: np.ndarray[Any, Any]) -> None:
+    """Raise if an indicator matrix has a missing value (``missing``: where)."""
+    if missing.any():
+        row, column = (int(i) for i in np.argwhere(missing)[0])
+        raise InvalidInputError(
+            f"labels, an indicator matrix, has {int(missing.sum())} missing value(s), the "
+            f"first at row {row}, column {column}; fill them with 0 or 1 (or drop the rows)."
+        )
 
 
 def _indicator(arr: np.ndarray[Any, Any], n_samples: int, n_classes: int) -> BoolArray:
@@ -89,8 +103,20 @@ def _indicator(arr: np.ndarray[Any, Any], n_samples: int, n_classes: int) -> Boo
 
 
 def _index_sets(labels: Any, n_samples: int, n_classes: int) -> BoolArray:
+    if isinstance(labels, str):
+        raise InvalidInputError(
+            "labels must be one list of class indices per example, not a string."
+        )
     try:
-        rows = [row if isinstance(row, list | tuple) else list(row) for row in labels]
+        entries = list(labels)  # once: a generator is read once
+        texts = [i for i, row in enumerate(entries) if isinstance(row, str)]
+        if texts:
+            raise InvalidInputError(
+                f"labels[{texts[0]}] is the string {entries[texts[0]]!r}, not a list of "
+                "classes; split the strings into class names first and encode them as "
+                "indices (sklearn.preprocessing.MultiLabelBinarizer)."
+            )
+        rows = [row if isinstance(row, list | tuple) else list(row) for row in entries]
     except TypeError as exc:
         raise InvalidInputError(
             "labels must be one list of class indices per example (e.g. [[0, 2], [1], []]) "

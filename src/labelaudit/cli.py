@@ -461,6 +461,7 @@ def multilabel(
     from labelaudit._cli_io import load_named_pred_probs, load_table_tags, load_tags, match_tags
     from labelaudit._folder import MULTILABEL_OUTPUTS, write_multilabel
     from labelaudit.multilabel import audit as run_audit
+    from labelaudit.multilabel._audit import NO_SYSTEMATIC as NO_SYSTEMATIC_TAGS
 
     check_out_dir(out, force, MULTILABEL_OUTPUTS)
     metadata: dict[str, Any] = {"separator": separator}
@@ -500,7 +501,7 @@ def multilabel(
         for line in systematic:
             out_console.print(f"  {line}", highlight=False, markup=False)
     else:
-        out_console.print("No class is tagged wrongly systematically: the errors are slips.")
+        out_console.print(NO_SYSTEMATIC_TAGS)
     if top and result.n_issues:
         grid = Table(title=f"Top {min(top, result.n_issues)} flagged tags")
         for column in ("#", "class", "action", "p_mislabeled", "kind", "reason"):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 DIRECTIONS = ("missing", "spurious")
 #: Rows (systematic classes) that the printed summary shows.
 REPR_ROWS = 5
+NO_SYSTEMATIC = "No class is tagged wrongly systematically: the errors are slips."
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class MultilabelAudit:
             for direction in DIRECTIONS:
                 if getattr(row, f"{direction}_verdict") == "systematic":
                     rate = getattr(row, f"{direction}_rate")
-                    lines.append(f"{row.class_name}: {_rate_text(direction, rate, row.class_name)}")
+                    lines.append(f"{row.class_name}: {_rate_text(direction, rate)}")
         return lines
 
     def __repr__(self) -> str:
@@ -121,12 +122,12 @@ class MultilabelAudit:
             if len(systematic) > REPR_ROWS:
                 lines.append(f"  ... and {len(systematic) - REPR_ROWS} more in .classes")
         else:
-            lines.append("No class is tagged wrongly systematically: the errors are slips.")
+            lines.append(NO_SYSTEMATIC)
         lines.append("Tables: .issues (flagged tags), .classes; .p_mislabeled for every tag.")
         return "\n".join(lines)
 
 
-def _rate_text(direction: str, rate: float, name: str) -> str:
+def _rate_text(direction: str, rate: float) -> str:
     if direction == "missing":
         return f"missing on {rate:.1%} of the examples it applies to"
     return f"given to {rate:.1%} of the examples it does not apply to"
@@ -187,7 +188,7 @@ def _issues_frame(
     reasons = [
         f"model gives {names[c]} {p:.2f}; "
         + ("tagged" if g else "not tagged")
-        + f"; {names[c]} is {_rate_text(DIRECTIONS[d], noise.rate[c, d], names[c])}"
+        + f"; {names[c]} is {_rate_text(DIRECTIONS[d], noise.rate[c, d])}"
         + (": systematic" if k == "systematic" else "")
         for c, p, g, d, k in zip(classes, p_class, given, direction, kind, strict=True)
     ]

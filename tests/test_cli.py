@@ -977,6 +977,7 @@ def test_multilabel_command(tag_files, inputs, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_issues"] == expected.n_issues
     assert 'id="tag-rates"' in (out / "report.html").read_text()
+    assert len(pd.read_csv(out / "queue.csv")) == len(expected.examples)
     assert summary["systematic"] == expected.systematic_classes()
     assert "--force" in one_error_line(invoke("multilabel", *args, "--out", out))
 

@@ -437,10 +437,13 @@ def test_report_and_save(data, tmp_path):
     result.save(tmp_path / "folder")
     assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == [
         "classes.csv",
+        "queue.csv",
         "report.html",
         "summary.json",
         "tag_issues.csv",
     ]
+    queue = pd.read_csv(tmp_path / "folder" / "queue.csv", keep_default_na=False)
+    assert list(queue["example"]) == list(result.examples["example"])
     assert len(pd.read_csv(tmp_path / "folder" / "tag_issues.csv")) == result.n_issues
     with pytest.raises(InvalidInputError, match="force=True"):
         result.save(tmp_path / "folder")
@@ -452,3 +455,31 @@ def test_a_generator_of_label_sets_is_read_once(data):
     lists = index_lists(given)
     expected = ml.find_label_issues(lists, probs)
     assert_array_equal(ml.find_label_issues((row for row in lists), probs), expected)
+
+
+def test_the_queue_lists_each_example_once_with_its_suggested_tags(audited):
+    result, _, given, _ = audited
+    queue = result.examples
+    flagged = result.p_mislabeled >= result.threshold
+    assert list(queue.columns) == [
+        "example",
+        "given_tags",
+        "suggested_tags",
+        "changes",
+        "n_flagged",
+        "p_any_wrong",
+    ]
+    assert sorted(queue["example"]) == list(np.flatnonzero(flagged.any(axis=1)))
+    assert (np.diff(queue["p_any_wrong"]) <= 0).all()
+    names = np.array(list("abcde"))
+    for row in queue.head(30).itertuples():
+        i = row.example
+        assert row.given_tags == "; ".join(names[given[i]])
+        assert row.suggested_tags == "; ".join(names[given[i] ^ flagged[i]])
+        expected = [
+            "-" + n if given[i, c] else "+" + n for c, n in enumerate(names) if flagged[i, c]
+        ]
+        assert row.changes == "; ".join(expected)
+        assert row.n_flagged == flagged[i].sum()
+        assert row.p_any_wrong == pytest.approx(1 - np.prod(1 - result.p_mislabeled[i]))
+    assert queue["n_flagged"].sum() == result.n_issues

@@ -97,7 +97,7 @@ def save_audit(audit: Any, out: Path, force: bool) -> None:
 
 
 #: The files a multi-label audit folder holds.
-MULTILABEL_OUTPUTS = ("report.html", "tag_issues.csv", "classes.csv", "summary.json")
+MULTILABEL_OUTPUTS = ("report.html", "queue.csv", "tag_issues.csv", "classes.csv", "summary.json")
 
 
 def write_multilabel(result: Any, out: Path, metadata: dict[str, Any]) -> list[Path]:
@@ -109,8 +109,9 @@ def write_multilabel(result: Any, out: Path, metadata: dict[str, Any]) -> list[P
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / name for name in MULTILABEL_OUTPUTS]
     paths[0].write_text(render_multilabel(result, metadata=metadata), encoding="utf-8")
-    result.issues.to_csv(paths[1], index=False)
-    result.classes.to_csv(paths[2], index=False)
+    result.examples.to_csv(paths[1], index=False)
+    result.issues.to_csv(paths[2], index=False)
+    result.classes.to_csv(paths[3], index=False)
     summary = {
         "labelaudit_version": __version__,
         "n_examples": int(result.p_mislabeled.shape[0]),
@@ -122,5 +123,5 @@ def write_multilabel(result: Any, out: Path, metadata: dict[str, Any]) -> list[P
         "systematic": result.systematic_classes(),
         "inputs": {k: str(v) for k, v in metadata.items()},
     }
-    paths[3].write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    paths[4].write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return paths

@@ -44,6 +44,12 @@ class MultilabelAudit:
         tags (``n_missing``), the rate with its 95% interval (``missing_rate``,
         ``missing_low``, ``missing_high``) and the verdict (``missing_verdict``:
         ``systematic``, ``individual`` or ``clean``); ``n_flagged``; ``action``.
+    examples : pandas.DataFrame
+        The relabeling queue: one row per example with a flagged tag, the most likely
+        wrong first: ``example``, ``given_tags`` and ``suggested_tags`` (class names
+        joined by ``"; "``, the flagged tags added or removed), ``changes`` (``+name`` to
+        add, ``-name`` to remove), ``n_flagged`` and ``p_any_wrong``, the probability that
+        at least one of the example's tags is wrong, ``1 - prod(1 - p_mislabeled)``.
     p_mislabeled : ndarray of shape (n_samples, n_classes)
         Every tag's calibrated probability of being wrong (read-only).
     health : float
@@ -59,6 +65,7 @@ class MultilabelAudit:
 
     issues: pd.DataFrame
     classes: pd.DataFrame
+    examples: pd.DataFrame
     p_mislabeled: FloatArray
     health: float
     background_rate: float
@@ -89,7 +96,8 @@ class MultilabelAudit:
 
     def save(self, folder: str | Path, *, force: bool = False) -> None:
         """Write the folder that ``labelaudit multilabel --out`` writes: ``report.html``,
-        ``tag_issues.csv``, ``classes.csv`` and ``summary.json``.
+        ``queue.csv`` (:attr:`examples`), ``tag_issues.csv``, ``classes.csv`` and
+        ``summary.json``.
 
         Parameters
         ----------
@@ -123,7 +131,10 @@ class MultilabelAudit:
                 lines.append(f"  ... and {len(systematic) - REPR_ROWS} more in .classes")
         else:
             lines.append(NO_SYSTEMATIC)
-        lines.append("Tables: .issues (flagged tags), .classes; .p_mislabeled for every tag.")
+        lines.append(
+            "Tables: .examples (the queue), .issues (flagged tags), .classes; "
+            ".p_mislabeled for every tag."
+        )
         return "\n".join(lines)
 
 
@@ -208,6 +219,32 @@ def _issues_frame(
     return frame.iloc[order].reset_index(drop=True)
 
 
+def _examples_frame(names: list[str], tags: Any, p_wrong: Any, flagged: Any) -> pd.DataFrame:
+    rows = np.flatnonzero(flagged.any(axis=1))
+    p_any = 1 - np.prod(1 - p_wrong[rows], axis=1)
+    suggested = tags[rows] ^ flagged[rows]
+
+    def joined(row: Any) -> str:
+        return "; ".join(names[c] for c in np.flatnonzero(row))
+
+    changes = [
+        "; ".join(("-" if tags[i, c] else "+") + names[c] for c in np.flatnonzero(flagged[i]))
+        for i in rows
+    ]
+    frame: pd.DataFrame = import_pandas().DataFrame(
+        {
+            "example": rows,
+            "given_tags": [joined(tags[i]) for i in rows],
+            "suggested_tags": [joined(row) for row in suggested],
+            "changes": changes,
+            "n_flagged": flagged[rows].sum(axis=1),
+            "p_any_wrong": p_any,
+        }
+    )
+    order = np.lexsort((rows, -p_any))
+    return frame.iloc[order].reset_index(drop=True)
+
+
 def audit(
     labels: Any,
     pred_probs: Any,
@@ -273,6 +310,7 @@ def audit(
     return MultilabelAudit(
         issues=_issues_frame(names, tags, probs, p_wrong, flagged, noise, verdicts),
         classes=_classes_frame(names, tags, noise, verdicts, flagged),
+        examples=_examples_frame(names, tags, p_wrong, flagged),
         p_mislabeled=p_wrong,
         health=float(np.prod(1 - p_wrong, axis=1).mean()),
         background_rate=noise.background,

@@ -1048,3 +1048,38 @@ def test_multilabel_command_from_a_feature_table(tmp_path):
     for args, message in errors:
         line = one_error_line(invoke("multilabel", *args, "--out", tmp_path / "e"))
         assert message in line, line
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "label-studio"])
+def test_export_of_a_multilabel_audit(tag_files, fmt, tmp_path):
+    """The queue of a multi-label folder (one row per example) exports like a single-label
+    one; Label Studio gets the suggested tags as a multiple-choice prediction."""
+    d, given, _ = tag_files
+    out = tmp_path / "ml"
+    args = ("--labels", d / "tags.csv", "--pred-probs", d / "probs.csv", "--out", out)
+    assert invoke("multilabel", *args, "--top", 0).exit_code == 0
+    pd.DataFrame({"text": [f"item {i}" for i in range(len(given))]}).to_csv(
+        tmp_path / "data.csv", index=False
+    )
+    target = tmp_path / f"q.{fmt}"
+    result = invoke(
+        "export", out, "--format", fmt, "--data", tmp_path / "data.csv", "--out", target
+    )
+    assert result.exit_code == 0, result.output
+    queue = pd.read_csv(out / "queue.csv", keep_default_na=False)
+    if fmt == "csv":
+        rows = pd.read_csv(target, keep_default_na=False).to_dict("records")
+    elif fmt == "jsonl":
+        rows = [json.loads(line) for line in target.read_text().splitlines()]
+    else:
+        tasks = json.loads(target.read_text())
+        rows = [t["data"] for t in tasks]
+        for task, expected in zip(tasks, queue.itertuples(), strict=True):
+            prediction = task["predictions"][0]
+            assert prediction["result"][0]["value"]["choices"] == [
+                t for t in expected.suggested_tags.split("; ") if t
+            ]
+            assert prediction["score"] == pytest.approx(expected.p_any_wrong)
+    assert [r["example"] for r in rows] == list(queue["example"])
+    assert all(r["text"] == f"item {r['example']}" for r in rows)
+    assert all(r["given_tags"] == g for r, g in zip(rows, queue["given_tags"], strict=True))

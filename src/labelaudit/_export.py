@@ -36,6 +36,33 @@ def read_issue_table(audit_dir: Path) -> Any:
     return table.rename_axis("example")
 
 
+#: The columns of a multi-label folder's queue.csv (MultilabelAudit.examples).
+TAG_COLUMNS = ["example", "given_tags", "suggested_tags", "changes", "n_flagged", "p_any_wrong"]
+
+
+def is_multilabel(audit_dir: Path) -> bool:
+    """Whether ``audit_dir`` was written by a multi-label audit (it has the tag queue)."""
+    return (audit_dir / "queue.csv").exists() and (audit_dir / "tag_issues.csv").exists()
+
+
+def read_tag_queue(audit_dir: Path) -> Any:
+    """A multi-label folder's queue, with the number of examples audited (for
+    :func:`with_data`'s check) from its summary.json."""
+    pd = import_pandas()
+    queue = pd.read_csv(audit_dir / "queue.csv", keep_default_na=False)
+    missing = [c for c in TAG_COLUMNS if c not in queue.columns]
+    if missing:
+        raise InvalidInputError(f"{audit_dir}: queue.csv lacks the columns {missing}.")
+    try:
+        summary = json.loads((audit_dir / "summary.json").read_text(encoding="utf-8"))
+        queue.attrs["n_examples"] = int(summary["n_examples"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise InvalidInputError(
+            f"{audit_dir}: summary.json is missing or unreadable ({exc}); run the audit again."
+        ) from None
+    return queue
+
+
 def queue_of(table: Any) -> Any:
     """The flagged rows of an issue table (:func:`read_issue_table`), sorted by
     p_mislabeled."""
@@ -60,7 +87,8 @@ def with_data(queue: Any, path: Path) -> Any:
             "the audit was run on, one row per example in the same order."
         )
     rows = data.iloc[queue["example"].to_numpy()].reset_index(drop=True)
-    rows.columns = [f"data_{c}" if c in COLUMNS else str(c) for c in rows.columns]
+    taken = {*COLUMNS, *TAG_COLUMNS}
+    rows.columns = [f"data_{c}" if c in taken else str(c) for c in rows.columns]
     return queue.reset_index(drop=True).join(rows)
 
 
@@ -75,9 +103,10 @@ def _plain(value: Any) -> Any:
 
 
 def _records(queue: Any) -> list[dict[str, Any]]:
+    labels = {c: str for c in ("given_label", "suggested_label") if c in queue.columns}
     return [
         {key: _plain(value) for key, value in row.items()}
-        for row in queue.astype({"given_label": str, "suggested_label": str}).to_dict("records")
+        for row in queue.astype(labels).to_dict("records")
     ]
 
 
@@ -87,31 +116,43 @@ def to_jsonl(queue: Any, path: Path) -> None:
             f.write(json.dumps(record) + "\n")
 
 
+def _suggestion(record: dict[str, Any]) -> tuple[list[str], Any]:
+    """The suggested choices of a queue row and its score: one label, or a multi-label
+    row's suggested tags (``"; "``-joined) for a ``choice="multiple"`` config."""
+    if "suggested_tags" in record:
+        tags = [tag for tag in str(record["suggested_tags"]).split("; ") if tag]
+        return tags, record["p_any_wrong"]
+    return [record["suggested_label"]], record["p_mislabeled"]
+
+
 def to_label_studio(queue: Any, path: Path) -> None:
     """Label Studio import JSON: one task per example, the suggestion as a prediction for a
-    ``<Choices name="label" toName="example">`` labeling config."""
+    ``<Choices name="label" toName="example">`` labeling config (with
+    ``choice="multiple"`` for a multi-label queue)."""
     from labelaudit import __version__
 
-    tasks = [
-        {
-            "data": {k: v for k, v in r.items() if k not in ("suggested_label", "p_mislabeled")},
-            "predictions": [
-                {
-                    "model_version": f"labelaudit {__version__}",
-                    "score": r["p_mislabeled"],
-                    "result": [
-                        {
-                            "from_name": "label",
-                            "to_name": "example",
-                            "type": "choices",
-                            "value": {"choices": [r["suggested_label"]]},
-                        }
-                    ],
-                }
-            ],
+    hidden = {"suggested_label", "p_mislabeled", "suggested_tags", "p_any_wrong"}
+    tasks = []
+    for r in _records(queue):
+        choices, score = _suggestion(r)
+        result = {
+            "from_name": "label",
+            "to_name": "example",
+            "type": "choices",
+            "value": {"choices": choices},
         }
-        for r in _records(queue)
-    ]
+        tasks.append(
+            {
+                "data": {k: v for k, v in r.items() if k not in hidden},
+                "predictions": [
+                    {
+                        "model_version": f"labelaudit {__version__}",
+                        "score": score,
+                        "result": [result],
+                    }
+                ],
+            }
+        )
     path.write_text(json.dumps(tasks, indent=1), encoding="utf-8")
 
 

@@ -521,7 +521,9 @@ def multilabel(
 @app.command()
 @one_line_errors
 def export(
-    audit_dir: Annotated[Path, typer.Argument(help="A folder written by labelaudit audit/demo.")],
+    audit_dir: Annotated[
+        Path, typer.Argument(help="A folder written by labelaudit audit, demo or multilabel.")
+    ],
     format: Annotated[str, typer.Option(help="csv, jsonl or label-studio.")] = "csv",
     out: Annotated[Path | None, typer.Option(help="Output file (default: in AUDIT_DIR).")] = None,
     data: Annotated[
@@ -538,7 +540,14 @@ def export(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a relabeling queue, most expected errors fixed per review first."""
-    from labelaudit._export import EXPORTERS, queue_of, read_issue_table, with_data
+    from labelaudit._export import (
+        EXPORTERS,
+        is_multilabel,
+        queue_of,
+        read_issue_table,
+        read_tag_queue,
+        with_data,
+    )
 
     if format not in EXPORTERS:
         raise UsageError(f"--format must be one of {sorted(EXPORTERS)}. Got {format!r}.")
@@ -548,10 +557,13 @@ def export(
         raise UsageError(f"--out {target} is a folder; give a file name.")
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it.")
-    table = read_issue_table(audit_dir)
-    queue = queue_of(table)
-    left_out = [] if include_reviewed else _reviewed(queue, audit_dir, table)
-    queue = queue[~queue["example"].isin(left_out)]
+    if is_multilabel(audit_dir):  # no review page for tags yet: nothing was decided
+        queue, left_out = read_tag_queue(audit_dir), []
+    else:
+        table = read_issue_table(audit_dir)
+        queue = queue_of(table)
+        left_out = [] if include_reviewed else _reviewed(queue, audit_dir, table)
+        queue = queue[~queue["example"].isin(left_out)]
     if data is not None:
         queue = with_data(queue, data)
     target.parent.mkdir(parents=True, exist_ok=True)  # as audit's --out folder is made
@@ -578,7 +590,9 @@ def _reviewed(queue: Any, audit_dir: Path, table: Any) -> list[int]:
 @app.command()
 @one_line_errors
 def review(
-    audit_dir: Annotated[Path, typer.Argument(help="A folder written by labelaudit audit/demo.")],
+    audit_dir: Annotated[
+        Path, typer.Argument(help="A folder written by labelaudit audit, demo or multilabel.")
+    ],
     data: Annotated[
         Path | None,
         typer.Option(

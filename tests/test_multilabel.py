@@ -279,7 +279,8 @@ PROBS = [[0.9, 0.1, 0.2], [0.2, 0.8, 0.1], [0.7, 0.6, 0.1]]
             r"1 missing value\(s\), the first at row 1, column 1; fill them with 0 or 1",
         ),
         ([[0], [1], []], [0.2, 0.3, 0.1], r"2-D of shape \(n_samples, n_classes\)"),
-        ([[0], [1], []], [[2.0, -1, 0]] * 3, r"probabilities in \[0, 1\].*sigmoid"),
+        ([[0], [1], []], [[2.0, -1, 0]] * 3, r"probabilities in \[0, 1\].*Got -1;.*sigmoid"),
+        ([[0], [1], []], [[-5e-7, 0, 0.1], [0, 3, 0], [0, 0, 0]], r"Got 3;"),  # not the -5e-7
         ([[0], [1], []], [[np.nan, 0.1, 0.2]] * 3, r"finite. Row 0"),
         ([[0], [1], []], [["a", "b", "c"]] * 3, r"floating-point numbers"),
     ],

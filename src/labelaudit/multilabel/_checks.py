@@ -43,8 +43,8 @@ def as_class_probs(pred_probs: Any) -> FloatArray:
     if low < -_RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
         raise InvalidInputError(
             "pred_probs must hold probabilities in [0, 1], one per class. Got "
-            f"{low if low < 0 else high:.6g}; if these are logits, apply a sigmoid first "
-            "(scipy.special.expit(x))."
+            f"{low if low < -_RANGE_TOLERANCE else high:.6g}; if these are logits, apply a "
+            "sigmoid first (scipy.special.expit(x))."
         )
     return arr
 

@@ -407,6 +407,75 @@ def annotators(
     out_console.print(f"Wrote {written}", highlight=False, markup=False)
 
 
+def _tag_inputs(
+    labels: Path | None,
+    pred_probs: Path | None,
+    table: Path | None,
+    label_columns: str | None,
+    class_names: str | None,
+    separator: str,
+    folds: int,
+    seed: int,
+) -> tuple[Any, Any, list[str] | None, dict[str, Any]]:
+    """The tags, probabilities, class names and metadata of ``labelaudit multilabel``:
+    from --labels and --pred-probs, or from --table (a cross-validated model)."""
+    from labelaudit._cli_io import load_named_pred_probs, load_table_tags, load_tags, match_tags
+
+    metadata: dict[str, Any] = {"separator": separator}
+    names: list[str] | None
+    if table is not None:
+        if labels is not None or pred_probs is not None:
+            raise UsageError(
+                "Give either --table with --label-columns, or --labels with --pred-probs."
+            )
+        if label_columns is None:
+            raise UsageError("--table needs --label-columns (the columns with the given tags).")
+        tag_columns = [column.strip() for column in label_columns.split(",")]
+        tags, found, X = load_table_tags(table, tag_columns, separator)
+        tags, names = match_tags(tags, found, parse_class_names(class_names, None), table)
+        probs = cross_validate_tags(X, tags, len(names or found), folds, seed)
+        metadata.update(table=table, label_columns=label_columns, folds=folds, seed=seed)
+        source = table
+    elif labels is not None and pred_probs is not None:
+        tags, names = load_tags(labels, separator)
+        probs, columns = load_named_pred_probs(pred_probs)
+        order = parse_class_names(class_names, probs.shape[1]) or columns
+        tags, names = match_tags(tags, names, order, labels)
+        metadata.update(labels=labels, pred_probs=pred_probs)
+        source = labels
+    else:
+        raise UsageError("Give --labels and --pred-probs, or --table and --label-columns.")
+    if names is not None and len(names) != probs.shape[1]:
+        raise UsageError(
+            f"{source} names {len(names)} classes and the probabilities have {probs.shape[1]} "
+            "columns; give every class, in column order, with --class-names."
+        )
+    return tags, probs, names, metadata
+
+
+def _print_tag_summary(result: Any, top: int) -> None:
+    """The multi-label audit's headline, systematic classes and top flagged tags."""
+    from labelaudit.multilabel._audit import NO_SYSTEMATIC
+
+    out_console.print(result.headline(), style="bold", markup=False)
+    systematic = result.systematic_classes()
+    if systematic:
+        out_console.print("[bold]Systematic[/] (fix the guideline):")
+        for line in systematic:
+            out_console.print(f"  {line}", highlight=False, markup=False)
+    else:
+        out_console.print(NO_SYSTEMATIC)
+    if top and result.n_issues:
+        grid = Table(title=f"Top {min(top, result.n_issues)} flagged tags")
+        for column in ("#", "class", "action", "p_mislabeled", "kind", "reason"):
+            grid.add_column(column, overflow="fold")
+        for row in result.issues.head(top).itertuples():
+            cells = (row.example, row.class_name, row.action, row.kind, row.reason)
+            example, name, action, kind, reason = (escape(str(cell)) for cell in cells)
+            grid.add_row(example, name, action, f"{row.p_mislabeled:.3f}", kind, reason)
+        out_console.print(grid)
+
+
 @app.command()
 @one_line_errors
 def multilabel(
@@ -458,59 +527,15 @@ def multilabel(
 ) -> None:
     """Audit multi-label data (several tags per example, or none): wrong tags to add or
     remove, and the classes annotators get wrong systematically."""
-    from labelaudit._cli_io import load_named_pred_probs, load_table_tags, load_tags, match_tags
     from labelaudit._folder import MULTILABEL_OUTPUTS, write_multilabel
     from labelaudit.multilabel import audit as run_audit
-    from labelaudit.multilabel._audit import NO_SYSTEMATIC as NO_SYSTEMATIC_TAGS
 
     check_out_dir(out, force, MULTILABEL_OUTPUTS)
-    metadata: dict[str, Any] = {"separator": separator}
-    names: list[str] | None
-    if table is not None:
-        if labels is not None or pred_probs is not None:
-            raise UsageError(
-                "Give either --table with --label-columns, or --labels with --pred-probs."
-            )
-        if label_columns is None:
-            raise UsageError("--table needs --label-columns (the columns with the given tags).")
-        tag_columns = [column.strip() for column in label_columns.split(",")]
-        tags, found, X = load_table_tags(table, tag_columns, separator)
-        tags, names = match_tags(tags, found, parse_class_names(class_names, None), table)
-        probs = cross_validate_tags(X, tags, len(names or found), folds, seed)
-        metadata.update(table=table, label_columns=label_columns, folds=folds, seed=seed)
-        source = table
-    elif labels is not None and pred_probs is not None:
-        tags, names = load_tags(labels, separator)
-        probs, columns = load_named_pred_probs(pred_probs)
-        order = parse_class_names(class_names, probs.shape[1]) or columns
-        tags, names = match_tags(tags, names, order, labels)
-        metadata.update(labels=labels, pred_probs=pred_probs)
-        source = labels
-    else:
-        raise UsageError("Give --labels and --pred-probs, or --table and --label-columns.")
-    if names is not None and len(names) != probs.shape[1]:
-        raise UsageError(
-            f"{source} names {len(names)} classes and the probabilities have {probs.shape[1]} "
-            "columns; give every class, in column order, with --class-names."
-        )
+    tags, probs, names, metadata = _tag_inputs(
+        labels, pred_probs, table, label_columns, class_names, separator, folds, seed
+    )
     result = run_audit(tags, probs, class_names=names)
-    out_console.print(result.headline(), style="bold", markup=False)
-    systematic = result.systematic_classes()
-    if systematic:
-        out_console.print("[bold]Systematic[/] (fix the guideline):")
-        for line in systematic:
-            out_console.print(f"  {line}", highlight=False, markup=False)
-    else:
-        out_console.print(NO_SYSTEMATIC_TAGS)
-    if top and result.n_issues:
-        grid = Table(title=f"Top {min(top, result.n_issues)} flagged tags")
-        for column in ("#", "class", "action", "p_mislabeled", "kind", "reason"):
-            grid.add_column(column, overflow="fold")
-        for row in result.issues.head(top).itertuples():
-            cells = (row.example, row.class_name, row.action, row.kind, row.reason)
-            example, name, action, kind, reason = (escape(str(cell)) for cell in cells)
-            grid.add_row(example, name, action, f"{row.p_mislabeled:.3f}", kind, reason)
-        out_console.print(grid)
+    _print_tag_summary(result, top)
     written = ", ".join(str(path) for path in write_multilabel(result, out, metadata))
     out_console.print(f"Wrote {written}", highlight=False, markup=False)
     if fail_under is not None and result.health < fail_under:

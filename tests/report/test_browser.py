@@ -3,6 +3,8 @@ sections and images present, a screenshot saved."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 import labelaudit as la
@@ -36,3 +38,27 @@ def test_report_renders_without_errors(browser, tmp_path):
     assert errors == []
     shot = tmp_path / "report.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_multilabel_report_renders_without_errors(browser, tmp_path):
+    from labelaudit import multilabel
+    from labelaudit.report import render_multilabel
+
+    rng = np.random.default_rng(0)
+    true = rng.random((1000, 4)) < 0.3
+    given = true.copy()
+    given[:, 2] &= rng.random(1000) >= 0.2
+    probs = np.clip(np.where(true, 0.8, 0.1) + rng.normal(0, 0.1, true.shape), 0, 1)
+    result = multilabel.audit(given, probs, class_names=["cat", "dog", "<b>fox</b>", "$1"])
+    page = tmp_path / "multilabel.html"
+    page.write_text(render_multilabel(result, metadata={"data": "synthetic"}))
+    browser.get(page.as_uri())
+    ids = [e.get_attribute("id") for e in browser.find_elements("css selector", "section")]
+    assert ids == ["summary", "tag-rates", "classes", "issues", "metadata"]
+    (plot,) = browser.find_elements("css selector", "img")
+    assert browser.execute_script("return arguments[0].naturalWidth", plot) > 100
+    advice = browser.find_element("css selector", "#summary li").text
+    assert advice.startswith("<b>fox</b>: missing on")  # shown as text, not markup
+    assert browser.find_elements("css selector", "#summary b") == []
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert not re.search(r'(src|href)="(https?:)?//', page.read_text())  # self-contained

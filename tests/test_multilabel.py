@@ -404,12 +404,18 @@ def test_audit_summary_health_and_read_only_probabilities(audited):
     assert text.splitlines()[0] == f"<MultilabelAudit> {result.headline()}"
     assert "Systematic (fix the guideline):\n  a: missing on" in text
     assert len(text) < 800
+    html = result._repr_html_()
+    assert result.headline() in html and "<li>a: missing on" in html
+    assert html.count("<tr") == 1 + min(5, len(result.examples))  # header and the first five
+    for example in result.examples["example"].head(5):
+        assert f"<td>{example}</td>" in html
 
 
 def test_audit_without_systematic_noise_and_options():
     _, given, probs = tagged_data(seed=3, missing=(0, 0, 0, 0, 0))
     result = ml.audit(given, probs, threshold=0.9)
     assert "No class is tagged wrongly systematically" in repr(result)
+    assert "No class is tagged wrongly systematically" in result._repr_html_()
     assert set(result.classes["missing_verdict"]) <= {"individual", "clean"}
     assert (result.issues["p_mislabeled"] >= 0.9).all()
     assert list(result.classes["class_name"]) == ["0", "1", "2", "3", "4"]
@@ -433,6 +439,8 @@ def test_report_and_save(data, tmp_path):
     assert html.count('<td class="reason">') == 7
     assert "&lt;script&gt;x&lt;/script&gt;: missing on" in html  # the advice names it
     assert html.count("data:image/png;base64,") == 1
+    notebook = result._repr_html_()
+    assert "<script>" not in notebook and "&lt;script&gt;x&lt;/script&gt;" in notebook
     with pytest.raises(InvalidInputError, match="takes the MultilabelAudit"):
         render_multilabel(object())
     result.save(tmp_path / "folder")

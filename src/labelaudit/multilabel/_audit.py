@@ -137,6 +137,36 @@ class MultilabelAudit:
         )
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """The same summary for notebooks, with the first examples of the queue."""
+        return _html_summary(self)
+
+
+def _html_summary(result: MultilabelAudit) -> str:
+    """:meth:`MultilabelAudit._repr_html_`: the headline, the systematic classes and the
+    first rows of the queue, every string escaped."""
+    from html import escape
+
+    systematic = result.systematic_classes()
+    parts = [f"<p><b>{escape(result.headline())}</b></p>"]
+    if systematic:
+        items = "".join(f"<li>{escape(line)}</li>" for line in systematic[:REPR_ROWS])
+        more = len(systematic) - REPR_ROWS
+        if more > 0:
+            items += f"<li>... and {more} more in <code>.classes</code></li>"
+        parts.append(f"<p>Systematic (fix the guideline):</p><ul>{items}</ul>")
+    else:
+        parts.append(f"<p>{escape(NO_SYSTEMATIC)}</p>")
+    top = result.examples.head(REPR_ROWS)
+    if len(top):
+        parts.append(f"<p>Most likely wrong ({len(top)} of {len(result.examples)} examples):</p>")
+        parts.append(top.to_html(index=False, float_format="{:.3f}".format, escape=True))
+    parts.append(
+        "<p>Tables: <code>.examples</code> (the queue), <code>.issues</code> (flagged tags), "
+        "<code>.classes</code>; <code>.save(folder)</code> writes the report.</p>"
+    )
+    return "".join(parts)
+
 
 def _rate_text(direction: str, rate: float) -> str:
     if direction == "missing":

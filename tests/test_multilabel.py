@@ -145,6 +145,43 @@ class TestParity:
         assert_array_equal(ml.find_label_issues_per_class(given, probs), expected)
 
 
+@pytest.mark.parametrize(
+    ("seed", "n", "k", "rate", "dtype"),
+    [
+        (1, 300, 2, 0.5, np.float64),
+        (2, 800, 8, 0.05, np.float32),
+        (3, 500, 3, 0.9, np.float16),
+        (4, 200, 6, 0.2, np.float64),
+        (5, 1000, 1, 0.3, np.float32),
+    ],
+)
+def test_parity_over_shapes_dtypes_and_tag_rates(seed, n, k, rate, dtype):
+    """Equal to cleanlab on other sizes, float16/32/64, rare and common tags, one class,
+    and probabilities rounded to two decimals (many ties)."""
+    cl_filter = pytest.importorskip("cleanlab.multilabel_classification.filter")
+    cl_rank = pytest.importorskip("cleanlab.multilabel_classification.rank")
+    rng = np.random.default_rng(seed)
+    true = rng.random((n, k)) < rate
+    given = true ^ (rng.random((n, k)) < 0.08)
+    probs = np.clip(np.where(true, 0.7, 0.2) + rng.normal(0, 0.2, (n, k)), 0, 1)
+    probs = np.round(probs, 2).astype(dtype)
+    lists = index_lists(given)
+    scored = k > 1  # cleanlab's scorer refuses one class ("not in multi-label format")
+    for method in METHODS if scored else METHODS[:5]:
+        expected = cl_filter.find_label_issues(lists, probs, filter_by=method)
+        assert_array_equal(ml.find_label_issues(given, probs, method=method), expected, method)
+    if not scored:
+        return
+    for method in METHODS[:5]:
+        expected = cl_filter.find_label_issues(
+            lists, probs, filter_by=method, return_indices_ranked_by="self_confidence"
+        )
+        assert_array_equal(ml.rank_label_issues(given, probs, method=method), expected, method)
+    assert_array_equal(
+        ml.label_quality_scores(given, probs), cl_rank.get_label_quality_scores(lists, probs)
+    )
+
+
 def test_min_aggregator_is_the_worst_class(data):
     _, given, probs = data
     per_class = ml.label_quality_scores_per_class(given, probs)

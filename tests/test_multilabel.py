@@ -469,11 +469,13 @@ def test_report_and_save(data, tmp_path):
     names = ["<script>x</script>", "b&c", "$0-$50", "d", "e"]
     result = ml.audit(given, probs, class_names=names)
     html = render_multilabel(result, metadata={"model": "<i>svc</i>"}, top=7)
-    for section in ("summary", "tag-rates", "classes", "issues", "metadata"):
+    for section in ("summary", "tag-rates", "classes", "queue", "issues", "metadata"):
         assert f'id="{section}"' in html
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "b&c" not in html and "<i>svc</i>" not in html
     assert html.count('<td class="reason">') == 7
+    queue = html.split('id="queue"')[1].split("</section>")[0]
+    assert queue.count("<tr>") == 1 + min(7, len(result.examples))
     assert "&lt;script&gt;x&lt;/script&gt;: missing on" in html  # the advice names it
     assert html.count("data:image/png;base64,") == 1
     notebook = result._repr_html_()

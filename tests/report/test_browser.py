@@ -54,7 +54,7 @@ def test_multilabel_report_renders_without_errors(browser, tmp_path):
     page.write_text(render_multilabel(result, metadata={"data": "synthetic"}))
     browser.get(page.as_uri())
     ids = [e.get_attribute("id") for e in browser.find_elements("css selector", "section")]
-    assert ids == ["summary", "tag-rates", "classes", "issues", "metadata"]
+    assert ids == ["summary", "tag-rates", "classes", "queue", "issues", "metadata"]
     (plot,) = browser.find_elements("css selector", "img")
     assert browser.execute_script("return arguments[0].naturalWidth", plot) > 100
     advice = browser.find_element("css selector", "#summary li").text

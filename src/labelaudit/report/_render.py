@@ -262,8 +262,8 @@ def render_multilabel(
     top: int = 100,
 ) -> str:
     """The multi-label audit as one self-contained HTML document: summary and advice, the
-    missing and spurious tag rates per class (a plot and a table, the worst classes first)
-    and the top flagged tags.
+    missing and spurious tag rates per class (a plot and a table, the worst classes first),
+    the examples to fix (the queue) and the top flagged tags.
 
     Parameters
     ----------
@@ -274,7 +274,7 @@ def render_multilabel(
     metadata : mapping, optional
         Key/value pairs listed at the end.
     top : int
-        How many flagged tags to list.
+        How many examples and flagged tags to list.
 
     Returns
     -------
@@ -319,6 +319,8 @@ def render_multilabel(
             classes=list(ranked.itertuples()),
             classes_hidden=len(classes) - len(ranked),
             issues=list(result.issues.head(top).itertuples()),
+            queue=list(result.examples.head(top).itertuples()),
+            n_queue=len(result.examples),
             metadata=[(str(k), str(v)) for k, v in (metadata or {}).items()],
         )
     )

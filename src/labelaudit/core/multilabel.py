@@ -4,12 +4,11 @@ one score per example."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from labelaudit._typing import BoolArray, FloatArray, IntArray
-from labelaudit.core.verdict import MIN_EXPECTED, upper_tail, wilson
+from labelaudit.core.verdict import PairStats, judge
 
 
 def binary_problem(tags: BoolArray, p: FloatArray) -> tuple[IntArray, FloatArray]:
@@ -58,47 +57,18 @@ AGGREGATORS: dict[str, Callable[[FloatArray, float], FloatArray]] = {
 }
 
 
-@dataclass(frozen=True)
-class TagNoise:
-    """Per-class noise of the tags, arrays of shape (K, 2): column 0 the tags missing (the
-    class applies, not tagged), column 1 the spurious ones (tagged, does not apply)."""
-
-    count: FloatArray
-    """Expected number of such wrong tags: the sum of their probabilities of being wrong."""
-    n: FloatArray
-    """Expected number of examples the class applies to (column 0) or not (column 1)."""
-    rate: FloatArray
-    """``count / n``: P(not tagged | applies) and P(tagged | does not apply)."""
-    low: FloatArray
-    high: FloatArray
-    p_value: FloatArray
-    """One-sided binomial test of the count against the background rate."""
-    background: float
-    """Pooled rate of the directions below the systematic rate: the level of slips."""
-    systematic: BoolArray
-    clean: BoolArray
-
-
 def tag_noise(
     tags: BoolArray, p_wrong: FloatArray, systematic_rate: float, alpha: float
-) -> TagNoise:
-    """Rates, intervals and verdicts of each class's missing and spurious tags, from every
-    tag's probability of being wrong, with the rule of the class pairs of single-label
-    data (:func:`labelaudit.core.verdict.pair_stats`): systematic when the rate is at
-    least ``systematic_rate`` and the count significantly above the background
-    (Bonferroni over the 2K directions); clean below :data:`MIN_EXPECTED` expected
-    errors; otherwise individual slips."""
+) -> PairStats:
+    """Rates, intervals and verdicts of each class's missing (column 0: the class applies,
+    not tagged) and spurious tags (column 1: tagged, does not apply), arrays of shape
+    (K, 2), from every tag's probability of being wrong, by the rule of the class pairs
+    of single-label data (:func:`labelaudit.core.verdict.judge`, Bonferroni over the 2K
+    directions). ``count`` is the expected number of such wrong tags, ``n_true`` the
+    expected number of examples the class applies to (column 0) or not (column 1)."""
     applies = np.where(tags, 1 - p_wrong, p_wrong).sum(axis=0)
     count = np.column_stack(
         [np.where(tags, 0.0, p_wrong).sum(axis=0), np.where(tags, p_wrong, 0.0).sum(axis=0)]
     )
     n = np.column_stack([applies, tags.shape[0] - applies])
-    rate = count / np.maximum(n, 1e-12)
-    low, high = wilson(count, n)
-    weak = rate < systematic_rate
-    pool = weak if n[weak].sum() > 0 else np.ones_like(weak)
-    background = float(count[pool].sum() / max(n[pool].sum(), 1e-12))
-    p_value = upper_tail(count, n, min(max(background, 1e-12), 1.0))
-    systematic = (rate >= systematic_rate) & (p_value < alpha / count.size)
-    clean = ~systematic & (count < MIN_EXPECTED)
-    return TagNoise(count, n, rate, low, high, p_value, background, systematic, clean)
+    return judge(count, n, np.ones(count.shape, dtype=bool), systematic_rate, None, alpha)

@@ -21,7 +21,9 @@ MIN_EXPECTED = 0.5
 
 @dataclass(frozen=True)
 class PairStats:
-    """Per-pair arrays of shape (K, K); the diagonal is not a pair and is ignored."""
+    """Per-cell arrays: (K, K) for the class pairs of single-label data (the diagonal is
+    not a pair and is ignored), (K, 2) for the missing and spurious tags of each class of
+    multi-label data (:func:`labelaudit.core.multilabel.tag_noise`)."""
 
     count: FloatArray
     n_true: FloatArray
@@ -46,11 +48,19 @@ def wilson(count: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray]:
     return low, high
 
 
-def background_rate(rate: FloatArray, count: FloatArray, n_true: FloatArray, cut: float) -> float:
-    """Pooled rate of the off-diagonal pairs below ``cut``: the level of scattered noise."""
-    off = ~np.eye(rate.shape[0], dtype=bool)
-    weak = off & (rate < cut)
-    pool = weak if n_true[weak].sum() > 0 else off
+def background_rate(
+    rate: FloatArray,
+    count: FloatArray,
+    n_true: FloatArray,
+    cut: float,
+    cells: BoolArray | None = None,
+) -> float:
+    """Pooled rate of the ``cells`` (by default the off-diagonal pairs) below ``cut``: the
+    level of scattered noise."""
+    if cells is None:
+        cells = ~np.eye(rate.shape[0], dtype=bool)
+    weak = cells & (rate < cut)
+    pool = weak if n_true[weak].sum() > 0 else cells
     return float(count[pool].sum() / max(n_true[pool].sum(), 1e-12))
 
 
@@ -75,14 +85,30 @@ def pair_stats(
     """
     k = expected_joint.shape[0]
     n_true = np.repeat(expected_joint.sum(axis=1, keepdims=True), k, axis=1)
-    rate = expected_joint / np.maximum(n_true, 1e-12)
-    low, high = wilson(expected_joint, n_true)
-    if background is None:
-        background = background_rate(rate, expected_joint, n_true, systematic_rate)
-    p_value = upper_tail(expected_joint, n_true, min(max(background, 1e-12), 1.0))
     off = ~np.eye(k, dtype=bool)
-    systematic = off & (rate >= systematic_rate) & (p_value < alpha / max(1, k * (k - 1)))
-    clean = off & ~systematic & (expected_joint < MIN_EXPECTED)
-    return PairStats(
-        expected_joint, n_true, rate, low, high, p_value, background, systematic, clean
-    )
+    return judge(expected_joint, n_true, off, systematic_rate, background, alpha)
+
+
+def judge(
+    count: FloatArray,
+    n: FloatArray,
+    cells: BoolArray,
+    systematic_rate: float,
+    background: float | None,
+    alpha: float,
+) -> PairStats:
+    """Rates ``count / n``, their intervals and the verdicts of the ``cells`` (the others
+    are neither systematic nor clean): systematic at a rate of at least
+    ``systematic_rate`` and a count significantly above the background (one-sided
+    binomial test at level ``alpha``, Bonferroni-corrected over the cells); clean below
+    :data:`MIN_EXPECTED` expected errors; otherwise individual. ``background=None``
+    pools the cells below ``systematic_rate``."""
+    rate = count / np.maximum(n, 1e-12)
+    low, high = wilson(count, n)
+    if background is None:
+        background = background_rate(rate, count, n, systematic_rate, cells)
+    p_value = upper_tail(count, n, min(max(background, 1e-12), 1.0))
+    tests = max(1, int(cells.sum()))
+    systematic = cells & (rate >= systematic_rate) & (p_value < alpha / tests)
+    clean = cells & ~systematic & (count < MIN_EXPECTED)
+    return PairStats(count, n, rate, low, high, p_value, background, systematic, clean)

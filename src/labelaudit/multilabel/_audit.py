@@ -13,13 +13,14 @@ from labelaudit._probability import mislabeled_probability
 from labelaudit._results import import_pandas
 from labelaudit._typing import FloatArray
 from labelaudit._validation import check_fraction
-from labelaudit.core.multilabel import TagNoise, binary_problem, tag_noise
+from labelaudit.core.multilabel import binary_problem, tag_noise
+from labelaudit.core.verdict import PairStats
 from labelaudit.multilabel._multilabel import _checked, _names
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: The two ways a tag can be wrong, in the order of TagNoise's columns.
+#: The two ways a tag can be wrong, in the order of tag_noise's columns.
 DIRECTIONS = ("missing", "spurious")
 #: Rows (systematic classes) that the printed summary shows.
 REPR_ROWS = 5
@@ -174,7 +175,7 @@ def _rate_text(direction: str, rate: float) -> str:
     return f"given to {rate:.1%} of the examples it does not apply to"
 
 
-def _verdicts(noise: TagNoise) -> np.ndarray[Any, Any]:
+def _verdicts(noise: PairStats) -> np.ndarray[Any, Any]:
     """'systematic', 'individual' or 'clean' for every (class, direction)."""
     return np.where(noise.systematic, "systematic", np.where(noise.clean, "clean", "individual"))
 
@@ -193,18 +194,18 @@ def _class_action(name: str, verdicts: np.ndarray[Any, Any]) -> str:
 
 
 def _classes_frame(
-    names: list[str], tags: Any, noise: TagNoise, verdicts: Any, flagged: Any
+    names: list[str], tags: Any, noise: PairStats, verdicts: Any, flagged: Any
 ) -> pd.DataFrame:
     columns: dict[str, Any] = {
         "class_name": names,
         "n_tagged": tags.sum(axis=0),
-        "n_estimated": noise.n[:, 0],
+        "n_estimated": noise.n_true[:, 0],
     }
     for d, direction in enumerate(DIRECTIONS):
         columns[f"n_{direction}"] = noise.count[:, d]
         columns[f"{direction}_rate"] = noise.rate[:, d]
-        columns[f"{direction}_low"] = noise.low[:, d]
-        columns[f"{direction}_high"] = noise.high[:, d]
+        columns[f"{direction}_low"] = noise.rate_low[:, d]
+        columns[f"{direction}_high"] = noise.rate_high[:, d]
         columns[f"{direction}_verdict"] = verdicts[:, d]
     columns["n_flagged"] = flagged.sum(axis=0)
     columns["action"] = [_class_action(name, v) for name, v in zip(names, verdicts, strict=True)]
@@ -218,7 +219,7 @@ def _issues_frame(
     probs: Any,
     p_wrong: Any,
     flagged: Any,
-    noise: TagNoise,
+    noise: PairStats,
     verdicts: Any,
 ) -> pd.DataFrame:
     rows, classes = np.nonzero(flagged)

@@ -365,11 +365,11 @@ def test_nothing_flagged_ranks_nothing():
 def test_other_warnings_of_the_binary_problems_pass_through(data, monkeypatch):
     from labelaudit.multilabel import _multilabel
 
-    def warning_filter(labels, pred_probs, **options):
+    def warning_filter(prep, method, options):
         warnings.warn("something else", UserWarning, stacklevel=2)
-        return np.zeros(labels.shape[0], dtype=bool)
+        return np.zeros(prep.labels.shape[0], dtype=bool)
 
-    monkeypatch.setattr(_multilabel, "binary_issues", warning_filter)
+    monkeypatch.setattr(_multilabel, "_filter", warning_filter)
     _, given, probs = data
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 
-from labelaudit._count import estimate_noise
-from labelaudit._filter import FILTER_METHODS, LOW_SCORE_METHODS
-from labelaudit._filter import find_label_issues as binary_issues
+from labelaudit._count import noise_of, prepared
+from labelaudit._filter import FILTER_METHODS, LOW_SCORE_METHODS, _filter, extent_of, needs_of
 from labelaudit._rank import label_quality_scores as binary_scores
-from labelaudit._results import import_pandas
+from labelaudit._results import NoiseEstimate, import_pandas
 from labelaudit._typing import BoolArray, FilterMethod, FloatArray, IntArray, ScoreMethod
 from labelaudit._validation import (
     check_class_names,
@@ -49,17 +48,25 @@ def _checked(labels: Any, pred_probs: Any) -> tuple[BoolArray, FloatArray]:
 
 
 def _per_class(
-    tags: BoolArray, probs: FloatArray, method: FilterMethod, options: dict[str, Any]
+    tags: BoolArray,
+    probs: FloatArray,
+    method: FilterMethod,
+    options: dict[str, Any],
+    estimates: list[NoiseEstimate] | None = None,
 ) -> BoolArray:
-    """Each class's binary flags, with the few-examples warnings of all classes in one."""
+    """Each class's binary flags (as :func:`labelaudit.find_label_issues` finds them),
+    with the few-examples warnings of all classes in one; with ``estimates``, each
+    class's noise estimate is appended to it from the same pass (a pruning ``method``)."""
     flags = np.zeros(tags.shape, dtype=bool)
     few = []
     for k in range(tags.shape[1]):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", FewExamplesWarning)
-            flags[:, k] = binary_issues(
-                *binary_problem(tags[:, k], probs[:, k]), method=method, **options
-            )
+            labels_k, probs_k = binary_problem(tags[:, k], probs[:, k])
+            prep = prepared(labels_k, probs_k, 2, extent_of(method), "numpy", needs_of(method))
+            flags[:, k] = _filter(prep, method, {**options, "num_to_remove_per_class": None})
+            if estimates is not None:
+                estimates.append(noise_of(prep))
         for caught_warning in caught:
             if issubclass(caught_warning.category, FewExamplesWarning):
                 few.append(k)
@@ -438,10 +445,10 @@ def class_noise(labels: Any, pred_probs: Any, *, class_names: Any = None) -> pd.
     """
     tags, probs = _checked(labels, pred_probs)
     names = _names(class_names, pred_probs, tags.shape[1])
-    flagged = _per_class(tags, probs, "prune_by_noise_rate", _DEFAULTS)
+    estimates: list[NoiseEstimate] = []
+    flagged = _per_class(tags, probs, "prune_by_noise_rate", _DEFAULTS, estimates)
     rows = []
-    for k in range(tags.shape[1]):
-        noise = estimate_noise(*binary_problem(tags[:, k], probs[:, k]))
+    for k, noise in enumerate(estimates):
         joint = noise.confident_joint  # [given, true], 0 = absent, 1 = present
         rows.append(
             {

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Aggregator: TypeAlias = Literal["exponential_moving_average", "softmin", "min"]
+#: The moving average's weight of each next score (cleanlab 2.9's default).
+DEFAULT_ALPHA = 0.8
 #: The filter options of functions that take none.
 _DEFAULTS = {"frac_noise": 1.0, "min_examples_per_class": 1}
 
@@ -224,10 +226,7 @@ def _lowest(tags: BoolArray, probs: FloatArray) -> IntArray:
     """The examples a ``low_*`` method flags, lowest score first (NumPy's default sort,
     whose order of ties cleanlab's ranking follows)."""
     n_issues = int(_any_class(_per_class(tags, probs, "confident_learning", _DEFAULTS)).sum())
-    scores = _aggregate(
-        _class_scores(tags, probs, "self_confidence", False), "exponential_moving_average", 0.8
-    )
-    order: IntArray = np.argsort(scores)[:n_issues]
+    order: IntArray = np.argsort(_default_scores(tags, probs, "self_confidence"))[:n_issues]
     return order
 
 
@@ -277,12 +276,7 @@ def rank_label_issues(
     if flagged.size == 0:
         return flagged
     # the scores of the flagged rows only: each row's score depends on that row alone
-    scores = _aggregate(
-        _class_scores(tags[flagged], probs[flagged], rank_by, False),
-        "exponential_moving_average",
-        0.8,
-    )
-    ranked: IntArray = flagged[np.argsort(scores)]
+    ranked: IntArray = flagged[np.argsort(_default_scores(tags[flagged], probs[flagged], rank_by))]
     return ranked
 
 
@@ -303,6 +297,12 @@ def _class_scores(
 
 def _aggregate(scores: FloatArray, aggregator: str, parameter: float) -> FloatArray:
     return AGGREGATORS[aggregator](scores, parameter)
+
+
+def _default_scores(tags: BoolArray, probs: FloatArray, method: ScoreMethod) -> FloatArray:
+    """:func:`label_quality_scores` with its default aggregation, which the rankings use."""
+    scores = _class_scores(tags, probs, method, False)
+    return _aggregate(scores, "exponential_moving_average", DEFAULT_ALPHA)
 
 
 def label_quality_scores_per_class(
@@ -350,7 +350,7 @@ def label_quality_scores(
     method: ScoreMethod = "self_confidence",
     adjust_pred_probs: bool = False,
     aggregator: Aggregator = "exponential_moving_average",
-    alpha: float = 0.8,
+    alpha: float = DEFAULT_ALPHA,
     temperature: float = 0.1,
 ) -> FloatArray:
     """Score how likely each example's whole set of labels is right; lower = more likely

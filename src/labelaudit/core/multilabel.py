@@ -34,10 +34,9 @@ def exponential_moving_average(scores: FloatArray, alpha: float) -> FloatArray:
 def softmin(scores: FloatArray, temperature: float) -> FloatArray:
     """Each row's scores weighted by the softmax of ``(1 - score) / temperature``: a smooth
     minimum, the lower the temperature the closer to it."""
-    logits = (1 - scores) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    weights = np.exp(logits)
-    weights /= weights.sum(axis=1, keepdims=True)
+    from scipy.special import softmax
+
+    weights = softmax((1 - scores) / temperature, axis=1)
     result: FloatArray = np.einsum("ij,ij->i", scores, weights)
     return result
 

@@ -8,11 +8,8 @@ from typing import Any
 import numpy as np
 
 from labelaudit._typing import BoolArray, FloatArray
-from labelaudit._validation import _to_array
+from labelaudit._validation import _RANGE_TOLERANCE, _to_array, row_stats
 from labelaudit.exceptions import InvalidInputError
-
-#: Values may stray this far outside [0, 1] (rounding in the model's sigmoid).
-_RANGE_TOLERANCE = 1e-6
 
 
 def as_class_probs(pred_probs: Any) -> FloatArray:
@@ -33,13 +30,13 @@ def as_class_probs(pred_probs: Any) -> FloatArray:
         raise InvalidInputError(
             f"pred_probs must have at least one example and one class. Got shape {arr.shape}."
         )
-    finite = np.isfinite(arr)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+    stats = row_stats(arr)  # in row blocks, without an N x K temporary
+    if stats.bad_row >= 0:
         raise InvalidInputError(
-            f"pred_probs must be finite. Row {row} contains NaN or inf; check the model's output."
+            f"pred_probs must be finite. Row {stats.bad_row} contains NaN or inf; check the "
+            "model's output."
         )
-    low, high = float(arr.min()), float(arr.max())
+    low, high = stats.low, stats.high  # the row sums are not checked: tags are not exclusive
     if low < -_RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
         raise InvalidInputError(
             "pred_probs must hold probabilities in [0, 1], one per class. Got "

@@ -12,6 +12,7 @@ import numpy as np
 
 from labelaudit._count import noise_of, prepared
 from labelaudit._results import NoiseEstimate, import_pandas
+from labelaudit._summary import REPR_ROWS, Summary
 from labelaudit._typing import BoolArray, Engine, FloatArray, IntArray, LabelsLike, ProbsLike
 from labelaudit._validation import (
     check_class_names,
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KINDS = ("none", "individual", "systematic", "ambiguous")
-#: Rows (systematic pairs, flagged examples) that the printed summary of an audit shows.
-REPR_ROWS = 5
 NO_SYSTEMATIC = "No systematic confusion: the errors are individual slips."
 
 
@@ -137,49 +136,32 @@ class Audit:
             for row in pairs[pairs["verdict"] == "systematic"].itertuples()
         ]
 
-    def __repr__(self) -> str:
-        lines = [f"<Audit of {len(self.issues)} labels> {self.headline()}"]
-        confusions = self.systematic_confusions()
-        if confusions:
-            lines.append("Systematic confusions (fix the guideline):")
-            lines += [f"  {line}" for line in confusions[:REPR_ROWS]]
-            if len(confusions) > REPR_ROWS:
-                lines.append(f"  ... and {len(confusions) - REPR_ROWS} more in .class_pairs")
-        else:
-            lines.append(NO_SYSTEMATIC)
-        lines += [f"Warning: {text}" for text in self.warnings]
-        lines.append(
-            "Tables: .issues, .ranked_issues(), .class_pairs, .classes; "
-            ".save(folder) writes the report and the review page's folder."
+    def _summary(self) -> Summary:
+        columns = ["given_label", "suggested_label", "p_mislabeled", "kind", "reason"]
+        top = self.ranked_issues().head(REPR_ROWS)[columns]
+        return Summary(
+            title=f"<Audit of {len(self.issues)} labels>",
+            headline=self.headline(),
+            heading="Systematic confusions (fix the guideline):",
+            advice=self.systematic_confusions(),
+            none=NO_SYSTEMATIC,
+            more_in=".class_pairs",
+            tables="Tables: .issues, .ranked_issues(), .class_pairs, .classes; "
+            ".save(folder) writes the report and the review page's folder.",
+            tables_html="Tables: <code>.issues</code>, <code>.ranked_issues()</code>, "
+            "<code>.class_pairs</code>, <code>.classes</code>; <code>.save(folder)</code> "
+            "writes the report and the review page's folder.",
+            top=top,
+            top_caption=f"Most likely wrong ({len(top)} of {self.n_issues} flagged):",
+            warnings=list(self.warnings),
         )
-        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self._summary().text()
 
     def _repr_html_(self) -> str:
         """The same summary for notebooks, with the top flagged examples as a table."""
-        from html import escape
-
-        confusions = self.systematic_confusions()
-        parts = [f"<p><b>{escape(self.headline())}</b></p>"]
-        parts += [f"<p>Warning: {escape(text)}</p>" for text in self.warnings]
-        if confusions:
-            items = "".join(f"<li>{escape(line)}</li>" for line in confusions[:REPR_ROWS])
-            more = len(confusions) - REPR_ROWS
-            if more > 0:
-                items += f"<li>... and {more} more in <code>.class_pairs</code></li>"
-            parts.append(f"<p>Systematic confusions (fix the guideline):</p><ul>{items}</ul>")
-        else:
-            parts.append(f"<p>{NO_SYSTEMATIC}</p>")
-        top = self.ranked_issues().head(REPR_ROWS)
-        if len(top):
-            columns = ["given_label", "suggested_label", "p_mislabeled", "kind", "reason"]
-            parts.append(f"<p>Most likely wrong ({len(top)} of {self.n_issues} flagged):</p>")
-            parts.append(top[columns].to_html(float_format="{:.3f}".format, escape=True))
-        parts.append(
-            "<p>Tables: <code>.issues</code>, <code>.ranked_issues()</code>, "
-            "<code>.class_pairs</code>, <code>.classes</code>; <code>.save(folder)</code> "
-            "writes the report and the review page's folder.</p>"
-        )
-        return "".join(parts)
+        return self._summary().html()
 
 
 def rank_flagged(issues: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import numpy as np
 
 from labelaudit._probability import mislabeled_probability
 from labelaudit._results import import_pandas
+from labelaudit._summary import REPR_ROWS, Summary
 from labelaudit._typing import FloatArray
 from labelaudit._validation import check_fraction
 from labelaudit.core.multilabel import binary_problem, tag_noise
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 #: The two ways a tag can be wrong, in the order of tag_noise's columns.
 DIRECTIONS = ("missing", "spurious")
-#: Rows (systematic classes) that the printed summary shows.
-REPR_ROWS = 5
 NO_SYSTEMATIC = "No class is tagged wrongly systematically: the errors are slips."
 
 
@@ -122,51 +121,31 @@ class MultilabelAudit:
                     lines.append(f"{row.class_name}: {_rate_text(direction, rate)}")
         return lines
 
-    def __repr__(self) -> str:
-        lines = [f"<MultilabelAudit> {self.headline()}"]
-        systematic = self.systematic_classes()
-        if systematic:
-            lines.append("Systematic (fix the guideline):")
-            lines += [f"  {line}" for line in systematic[:REPR_ROWS]]
-            if len(systematic) > REPR_ROWS:
-                lines.append(f"  ... and {len(systematic) - REPR_ROWS} more in .classes")
-        else:
-            lines.append(NO_SYSTEMATIC)
-        lines.append(
-            "Tables: .examples (the queue), .issues (flagged tags), .classes; "
-            ".p_mislabeled for every tag."
+    def _summary(self) -> Summary:
+        top = self.examples.head(REPR_ROWS)
+        return Summary(
+            title="<MultilabelAudit>",
+            headline=self.headline(),
+            heading="Systematic (fix the guideline):",
+            advice=self.systematic_classes(),
+            none=NO_SYSTEMATIC,
+            more_in=".classes",
+            tables="Tables: .examples (the queue), .issues (flagged tags), .classes; "
+            ".p_mislabeled for every tag.",
+            tables_html="Tables: <code>.examples</code> (the queue), <code>.issues</code> "
+            "(flagged tags), <code>.classes</code>; <code>.save(folder)</code> writes the "
+            "report.",
+            top=top,
+            top_caption=f"Most likely wrong ({len(top)} of {len(self.examples)} examples):",
+            top_index=False,
         )
-        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self._summary().text()
 
     def _repr_html_(self) -> str:
         """The same summary for notebooks, with the first examples of the queue."""
-        return _html_summary(self)
-
-
-def _html_summary(result: MultilabelAudit) -> str:
-    """:meth:`MultilabelAudit._repr_html_`: the headline, the systematic classes and the
-    first rows of the queue, every string escaped."""
-    from html import escape
-
-    systematic = result.systematic_classes()
-    parts = [f"<p><b>{escape(result.headline())}</b></p>"]
-    if systematic:
-        items = "".join(f"<li>{escape(line)}</li>" for line in systematic[:REPR_ROWS])
-        more = len(systematic) - REPR_ROWS
-        if more > 0:
-            items += f"<li>... and {more} more in <code>.classes</code></li>"
-        parts.append(f"<p>Systematic (fix the guideline):</p><ul>{items}</ul>")
-    else:
-        parts.append(f"<p>{escape(NO_SYSTEMATIC)}</p>")
-    top = result.examples.head(REPR_ROWS)
-    if len(top):
-        parts.append(f"<p>Most likely wrong ({len(top)} of {len(result.examples)} examples):</p>")
-        parts.append(top.to_html(index=False, float_format="{:.3f}".format, escape=True))
-    parts.append(
-        "<p>Tables: <code>.examples</code> (the queue), <code>.issues</code> (flagged tags), "
-        "<code>.classes</code>; <code>.save(folder)</code> writes the report.</p>"
-    )
-    return "".join(parts)
+        return self._summary().html()
 
 
 def _rate_text(direction: str, rate: float) -> str:

@@ -1,6 +1,6 @@
 """Detection quality on human-verified label errors: labelaudit vs cleanlab 2.9.0.
 
-    .venv/bin/python benchmarks/quality.py [--data ../shared/data] [--seeds 3]
+    .venv/bin/python benchmarks/quality.py [--data ../shared/data] [--seeds 3] [--methods]
 
 For every file of the data folder that has pred_probs (see its README), both libraries'
 defaults: precision, recall and F1 of ``find_label_issues``; AUROC and AUPRC of
@@ -12,6 +12,11 @@ reviewers; the others were never checked). For files with several models
 counts from the models' mean pred_probs). Then synthetic noise
 (``labelaudit.noise``) at 10/20/40% and sparsity 0/0.6 on scikit-learn's digits and on
 ``make_classification`` (K = 5 and 10) with 5-fold cross-validated logistic regression.
+
+``--methods`` prints instead the F1 of every ``find_label_issues`` method of labelaudit on
+the same cases (real files with their ``pred_probs``; for the labelerrors_* files also
+among the human-checked examples only), to show which kind of rule each kind of noise
+favours.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from _synthetic import noisy_cases
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import labelaudit as la
+from labelaudit._filter import FILTER_METHODS
 
 #: cleanlab's defaults, labelaudit's defaults, and labelaudit's posterior method
 #: (flags: find_label_issues(method="posterior"); scores: p_mislabeled; count: its sum).
@@ -125,6 +131,59 @@ def synthetic_rows(seeds: int) -> list[dict[str, Any]]:
     return rows
 
 
+def method_f1(
+    labels: np.ndarray, probs: np.ndarray, is_error: np.ndarray, keep: Any
+) -> dict[str, Any]:
+    """F1 of each find_label_issues method (and among the rows ``keep``, if given)."""
+    from sklearn.metrics import f1_score
+
+    row: dict[str, Any] = {}
+    for method in FILTER_METHODS:
+        flags = la.find_label_issues(labels, probs, method=method)
+        row[method] = float(f1_score(is_error, flags))
+        if keep is not None:
+            row[f"{method} checked"] = float(f1_score(is_error[keep], flags[keep]))
+    return row
+
+
+def method_rows(data_dir: Path, seeds: int) -> list[dict[str, Any]]:
+    """:func:`method_f1` on each real file (its ``pred_probs``) and synthetic setting
+    (mean over seeds)."""
+    rows = []
+    if data_dir.is_dir():
+        for path in sorted(data_dir.glob("*.npz")):
+            d = np.load(path)
+            if "pred_probs" in d.files:
+                keep = d["is_candidate"] if "is_candidate" in d.files else None
+                f1 = method_f1(d["labels"], d["pred_probs"], d["is_error"], keep)
+                rows.append({"data": path.stem, "model": "pred_probs", **f1})
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for case in noisy_cases(seeds):
+        f1 = method_f1(case.labels, case.pred_probs, case.labels != case.true_labels, None)
+        groups.setdefault((case.data, case.setting), []).append(f1)
+    for (data, setting), found in groups.items():
+        rows.append(
+            {
+                "data": data,
+                "model": setting,
+                **{m: float(np.mean([f[m] for f in found])) for m in found[0]},
+            }
+        )
+    return rows
+
+
+def print_methods(rows: list[dict[str, Any]]) -> None:
+    """One row per case, one column per method: F1, and 'full / checked' where scoped."""
+    print("| data | model | " + " | ".join(FILTER_METHODS) + " |")
+    print("|" + "---|" * (2 + len(FILTER_METHODS)))
+    for r in rows:
+        cells = [
+            f"{r[m]:.3f}" + (f" / {r[m + ' checked']:.3f}" if m + " checked" in r else "")
+            for m in FILTER_METHODS
+        ]
+        print(f"| {r['data']} | {r['model']} | " + " | ".join(cells) + " |")
+
+
 def print_table(rows: list[dict[str, Any]], keys: list[str]) -> None:
     cols = ["precision", "recall", "f1", "auroc", "auprc", "n_true", "n_est", "n_est_calibrated"]
     if any("auroc_checked" in r for r in rows):
@@ -158,8 +217,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--methods", action="store_true", help="F1 of every method instead")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.methods:
+        print_methods(method_rows(args.data, args.seeds))
+        return
     if args.data.is_dir():
         print(f"## Human-verified label errors ({args.data})\n")
         print_table(real_rows(args.data), ["data", "model", "lib"])

@@ -98,6 +98,15 @@ def test_rare_classes_warn_and_get_zero_where_unseen():
     assert (probs[:40, 2] > 0).sum() >= 30
 
 
+def test_the_wrapper_the_error_names_gives_probabilities(iris):
+    from sklearn.calibration import CalibratedClassifierCV
+
+    X, y = iris
+    probs = la.cross_val_pred_probs(CalibratedClassifierCV(SVC()), X, y)
+    assert probs.shape == (150, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+
+
 def test_the_estimator_passed_is_not_fitted(iris):
     X, y = iris
     model = LogisticRegression(max_iter=500)
@@ -108,7 +117,7 @@ def test_the_estimator_passed_is_not_fitted(iris):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"estimator": SVC()}, "estimator must have predict_proba"),
+        ({"estimator": SVC()}, r"must have predict_proba.*CalibratedClassifierCV\(SVC\(\)\)"),
         ({"y": np.zeros(10)}, "same number of rows"),
         ({"cv": 1}, "'cv' parameter must be an int >= 2"),
         ({"cv": "five"}, "'cv' parameter must be an int >= 2 or a scikit-learn splitter"),

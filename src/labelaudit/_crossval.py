@@ -157,7 +157,8 @@ def cross_val_pred_probs(
     if not hasattr(estimator, "predict_proba"):
         raise InvalidInputError(
             f"estimator must have predict_proba (a probabilistic classifier). "
-            f"Got {type(estimator).__name__}; for SVC pass probability=True."
+            f"Got {type(estimator).__name__}; wrap a classifier without it (such as SVC) in "
+            "sklearn.calibration.CalibratedClassifierCV, e.g. CalibratedClassifierCV(SVC())."
         )
     if classes.size < 2:
         raise InvalidInputError(

@@ -1007,7 +1007,7 @@ def test_multilabel_command_fails_under_and_errors(tag_files, tmp_path):
         assert message in line, line
 
 
-def test_multilabel_command_from_a_feature_table(tmp_path):
+def test_multilabel_command_from_a_feature_table(tmp_path, monkeypatch):
     """--table: a cross-validated one-vs-rest model of the other columns gives pred_probs;
     the tags as 0/1 columns or as one joined column give the same audit."""
     rng = np.random.default_rng(0)
@@ -1034,8 +1034,19 @@ def test_multilabel_command_from_a_feature_table(tmp_path):
         assert classes.loc[0, "missing_rate"] > 0.1 and classes.loc[1, "missing_rate"] < 0.05
         summary = json.loads((out / "summary.json").read_text())
         assert summary["inputs"]["folds"] == "3"
+        assert summary["data_table"] == str(args[1].resolve())  # the review page shows it
+        assert f"labelaudit review {out}" in " ".join(result.output.split())
         found.append(pd.read_csv(out / "tag_issues.csv"))
     assert found[0].equals(found[1])
+    from labelaudit.app import create_app
+
+    item = create_app(tmp_path / "o0").test_client().get("/api/items?count=1").json["items"][0]
+    assert [field[0] for field in item["fields"]] == ["x0", "x1", "a", "b"]
+    monkeypatch.setattr("labelaudit.app._server.serve", lambda *args: _Server())
+    served = invoke("review", tmp_path / "o0", "--no-open")
+    assert served.exit_code == 0, served.output
+    n = len(pd.read_csv(tmp_path / "o0" / "queue.csv"))
+    assert f"Reviewing the {n} flagged examples" in " ".join(served.output.split())
     errors = [
         (["--table", tmp_path / "cols.csv"], "--table needs --label-columns"),
         (["--table", tmp_path / "cols.csv", "--label-columns", "a,zz"], "no column(s) ['zz']"),
@@ -1083,6 +1094,12 @@ def test_export_of_a_multilabel_audit(tag_files, fmt, tmp_path):
     assert [r["example"] for r in rows] == list(queue["example"])
     assert all(r["text"] == f"item {r['example']}" for r in rows)
     assert all(r["given_tags"] == g for r, g in zip(rows, queue["given_tags"], strict=True))
-    if fmt == "csv":  # once: the review page says it takes no multi-label folder yet
-        line = one_error_line(invoke("review", out, "--no-open"))
-        assert "holds a multi-label audit, which the review page does not take yet" in line
+    if fmt == "csv":  # once: examples decided on the review page are left out
+        from labelaudit.app._review import Review
+
+        decided = int(queue["example"].iloc[0])
+        Review.open(out).decide(decided, "keep")
+        result = invoke("export", out, "--out", target, "--force")
+        assert "1 decided on the review page left out" in " ".join(result.output.split())
+        left = pd.read_csv(target, keep_default_na=False)["example"].tolist()
+        assert left == [e for e in queue["example"] if e != decided]

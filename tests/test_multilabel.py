@@ -489,9 +489,20 @@ def test_report_and_save(data, tmp_path):
         "report.html",
         "summary.json",
         "tag_issues.csv",
+        "tags.csv",
     ]
     queue = pd.read_csv(tmp_path / "folder" / "queue.csv", keep_default_na=False)
     assert list(queue["example"]) == list(result.examples["example"])
+    # every example's tags: the queue's rows, and the given tags as suggested elsewhere
+    every = pd.read_csv(tmp_path / "folder" / "tags.csv", keep_default_na=False)
+    assert list(every["example"]) == list(range(len(given)))
+    pd.testing.assert_frame_equal(
+        every.set_index("example").loc[queue["example"]].reset_index(), queue
+    )
+    calm = every[every["n_flagged"] == 0]
+    assert (calm["given_tags"] == calm["suggested_tags"]).all() and (calm["changes"] == "").all()
+    assert (result.labels == np.asarray(given, dtype=bool)).all()
+    assert not result.labels.flags.writeable
     assert len(pd.read_csv(tmp_path / "folder" / "tag_issues.csv")) == result.n_issues
     with pytest.raises(InvalidInputError, match="force=True"):
         result.save(tmp_path / "folder")

@@ -28,8 +28,8 @@ def read_issue_table(audit_dir: Path) -> Any:
         table = pd.read_csv(csv, index_col="example", keep_default_na=False)
     elif is_multilabel(audit_dir):
         raise InvalidInputError(
-            f"{audit_dir} holds a multi-label audit, which the review page does not take yet; "
-            "open its report.html, or export its queue.csv with labelaudit export."
+            f"{audit_dir} holds a multi-label audit (queue.csv, tags.csv), not the issue "
+            "table of labelaudit audit."
         )
     else:
         raise InvalidInputError(

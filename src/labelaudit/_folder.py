@@ -97,12 +97,22 @@ def save_audit(audit: Any, out: Path, force: bool) -> None:
 
 
 #: The files a multi-label audit folder holds.
-MULTILABEL_OUTPUTS = ("report.html", "queue.csv", "tag_issues.csv", "classes.csv", "summary.json")
+MULTILABEL_OUTPUTS = (
+    "report.html",
+    "queue.csv",
+    "tag_issues.csv",
+    "classes.csv",
+    "summary.json",
+    "tags.csv",
+)
 
 
-def write_multilabel(result: Any, out: Path, metadata: dict[str, Any]) -> list[Path]:
+def write_multilabel(
+    result: Any, out: Path, metadata: dict[str, Any], data_table: str | None = None
+) -> list[Path]:
     """The folder of a :class:`~labelaudit.multilabel.MultilabelAudit`: its report, the
-    flagged tags, the classes and the summary (the caller checked ``out``)."""
+    queue, the flagged tags, the classes, the summary and every example's tags (the
+    caller checked ``out``); ``data_table`` as for :func:`summary_dict`."""
     from labelaudit import __version__
     from labelaudit.report import render_multilabel
 
@@ -122,6 +132,8 @@ def write_multilabel(result: Any, out: Path, metadata: dict[str, Any]) -> list[P
         "background_rate": result.background_rate,
         "systematic": result.systematic_classes(),
         "inputs": {k: str(v) for k, v in metadata.items()},
+        "data_table": data_table,
     }
     paths[4].write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    result.tag_table().to_csv(paths[5], index=False)
     return paths

@@ -536,8 +536,11 @@ def multilabel(
     )
     result = run_audit(tags, probs, class_names=names)
     _print_tag_summary(result, top)
-    written = ", ".join(str(path) for path in write_multilabel(result, out, metadata))
+    shown = None if table is None else str(table.resolve())
+    written = ", ".join(str(path) for path in write_multilabel(result, out, metadata, shown))
     out_console.print(f"Wrote {written}", highlight=False, markup=False)
+    if len(result.examples):
+        _print_review_hint(f"the {len(result.examples)} examples with flagged tags", out)
     if fail_under is not None and result.health < fail_under:
         err_console.print(f"Tag health {result.health:.3f} is below --fail-under {fail_under}.")
         raise typer.Exit(1)
@@ -582,13 +585,13 @@ def export(
         raise UsageError(f"--out {target} is a folder; give a file name.")
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it.")
-    if is_multilabel(audit_dir):  # no review page for tags yet: nothing was decided
-        queue, left_out = read_tag_queue(audit_dir), []
+    if is_multilabel(audit_dir):
+        queue, table = read_tag_queue(audit_dir), None
     else:
         table = read_issue_table(audit_dir)
         queue = queue_of(table)
-        left_out = [] if include_reviewed else _reviewed(queue, audit_dir, table)
-        queue = queue[~queue["example"].isin(left_out)]
+    left_out = [] if include_reviewed else _reviewed(queue, audit_dir, table)
+    queue = queue[~queue["example"].isin(left_out)]
     if data is not None:
         queue = with_data(queue, data)
     target.parent.mkdir(parents=True, exist_ok=True)  # as audit's --out folder is made
@@ -603,7 +606,7 @@ def export(
 
 def _reviewed(queue: Any, audit_dir: Path, table: Any) -> list[int]:
     """The queued examples with a decision in ``audit_dir``'s decisions.csv (``table``:
-    its issue table, already read)."""
+    its issue table if already read, else None)."""
     from labelaudit.app._review import DECISIONS_FILE, Review
 
     if not (audit_dir / DECISIONS_FILE).exists():

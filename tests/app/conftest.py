@@ -32,3 +32,31 @@ def audit_dir(tmp_path):
     out = tmp_path / "audit"
     write_audit(out)
     return out
+
+
+TAG_NAMES = ["red", "round", "small"]
+
+
+def write_tag_audit(out):
+    """A multi-label audit of 300 examples: 'red' left out on examples 0-19 and 'small'
+    given wrongly to examples 20-29 (every other tag right, the model sure of it)."""
+    from labelaudit import multilabel
+    from labelaudit._folder import write_multilabel
+
+    rng = np.random.default_rng(0)
+    true = rng.random((300, 3)) < 0.4
+    true[:20, 0] = True
+    true[20:30, 2] = False
+    given = true.copy()
+    given[:20, 0] = False
+    given[20:30, 2] = True
+    probs = np.where(true, 0.97, 0.02)
+    write_multilabel(multilabel.audit(given, probs, class_names=TAG_NAMES), out, {})
+    return given
+
+
+@pytest.fixture
+def tag_audit_dir(tmp_path):
+    out = tmp_path / "tags"
+    write_tag_audit(out)
+    return out

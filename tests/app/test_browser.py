@@ -105,3 +105,61 @@ def test_one_label_pair_at_a_time(page):
     assert page.find_element("id", "given").is_displayed()
     page.find_element("id", "remove").click()
     wait_for(page, "progress", "Spot check: 1 wrong of 1 unflagged examples, so about 280")
+
+
+@pytest.fixture
+def tag_page(tag_audit_dir, browser):
+    server = serve(create_app(tag_audit_dir), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    browser.get(f"http://127.0.0.1:{server.port}/")
+    yield browser
+    server.shutdown()
+    server.server_close()
+
+
+def test_reviewing_tags_in_the_browser(tag_page, tag_audit_dir, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    page = tag_page
+    wait_for(page, "position", "1 of 30")
+    boxes = page.find_elements("css selector", "#tags input")
+    assert [b.get_attribute("value") for b in boxes] == ["red", "round", "small"]
+    assert not page.find_element("id", "other").is_displayed()  # one label: not here
+    examples = []
+    body = page.find_element("tag name", "body")
+    for keys in ("a", "1s", "k"):  # accept; toggle red and save; keep
+        examples.append(int(page.find_element("id", "position").text.split()[-1][:-1]))
+        given = page.find_element("id", "given").text
+        checked = [b.get_attribute("value") for b in boxes if b.is_selected()]
+        assert "; ".join(checked) == given or (given == "(no tags)" and not checked)
+        body.send_keys(*keys)
+        wait_for(page, "progress", f"Reviewed {len(examples)} of 30")
+    wait_for(page, "progress", "2 with wrong tags (2 retagged, 0 to remove), 1 right")
+    labels = reviewed_labels(tag_audit_dir)
+    queue = pd.read_csv(tag_audit_dir / "queue.csv", keep_default_na=False).set_index("example")
+    first, second, third = (labels.loc[e] for e in examples)
+    assert first["decision"] == "relabel"
+    assert first["tags"] == queue.loc[examples[0], "suggested_tags"]
+    toggled = set(filter(None, second["given_tags"].split("; "))) ^ {"red"}
+    assert second["decision"] == "relabel"
+    assert second["tags"] == "; ".join(n for n in ["red", "round", "small"] if n in toggled)
+    assert third["decision"] == "keep" and third["tags"] == third["given_tags"]
+    choice = Select(page.find_element("id", "filter"))
+    assert [option.text for option in choice.options] == [
+        "all flagged examples",
+        "add red (20)",
+        "remove small (10)",
+        "spot check: 200 unflagged examples at random",
+    ]
+    choice.select_by_index(2)
+    wait_for(page, "position", " of 10 ")
+    assert page.find_element("id", "changes").text == "-small"
+    choice.select_by_index(3)
+    wait_for(page, "position", "1 of 200")
+    assert not page.find_element("id", "suggested").is_displayed()
+    assert page.find_element("id", "save-tags").is_displayed()
+    errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    shot = tmp_path / "tags.png"
+    assert page.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

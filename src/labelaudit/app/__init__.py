@@ -51,8 +51,9 @@ def create_app(
     ----------
     audit_dir : str or Path
         A folder written by ``labelaudit audit`` or ``labelaudit demo`` (its
-        ``issues.parquet`` or ``issues.csv``). Decisions are appended to its
-        ``decisions.csv``, and read back when the page is opened again.
+        ``issues.parquet`` or ``issues.csv``), or by ``labelaudit multilabel`` (its
+        ``tags.csv``; each example's tags are then decided). Decisions are appended to
+        its ``decisions.csv``, and read back when the page is opened again.
     data : str, Path or pandas.DataFrame, optional
         A table with one row per example of the audit, in its order, shown beside each
         example: its text column, its images (a column of image file paths, relative to
@@ -96,7 +97,9 @@ def reviewed_labels(audit_dir: str | Path) -> pd.DataFrame:
         One row per example (index ``example``), labels as text (the class names):
         ``given_label``; ``label``, the given label unless a reviewer relabeled the
         example, and empty for examples to remove; and ``decision`` (relabel, keep,
-        remove, or empty when not reviewed).
+        remove, or empty when not reviewed). For a multi-label audit ``given_tags`` and
+        ``tags`` (class names joined by ``"; "``; empty for no tag and for examples to
+        remove, which ``decision`` tells apart) stand for the two labels.
 
     Examples
     --------

@@ -9,6 +9,10 @@ last line of an example is its decision. A decision is one of
 - ``keep``: the given label is right (the flag was a false alarm);
 - ``remove``: no class fits (an unusable, ambiguous or out-of-scope example);
 - ``clear``: take the example's decision back.
+
+A multi-label audit (``labelaudit multilabel``) is reviewed the same way, one example at
+a time: its tags, joined by ``"; "``, stand where a label stands, and ``relabel`` gives
+the example's right tags (possibly none).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._export import COLUMNS, queue_of, read_issue_table
+from labelaudit._export import COLUMNS, TAG_COLUMNS, is_multilabel, read_issue_table
 from labelaudit._results import import_pandas
 from labelaudit.core.verdict import wilson
 from labelaudit.exceptions import InvalidInputError
@@ -35,6 +39,10 @@ DECISION_COLUMNS = ("example", "given_label", "decision", "label", "decided_at",
 SPOT_CHECK = 200
 SPOT_SEED = 0
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg")
+#: What joins the tags of a multi-label example, as in the audit's tables.
+TAG_SEPARATOR = "; "
+#: The columns of a multi-label folder's tag_issues.csv that the review reads.
+TAG_ISSUE_COLUMNS = ["example", "class_name", "action", "kind", "reason"]
 
 
 def _summary(audit_dir: Path) -> dict[str, Any]:
@@ -86,9 +94,64 @@ def image_column(data: Any) -> str | None:
     return None
 
 
+def _read_csv(path: Path, columns: list[str]) -> Any:
+    pd = import_pandas()
+    if not path.is_file():
+        raise InvalidInputError(
+            f"{path} is missing: the review page reads it from a multi-label audit folder. "
+            "Run labelaudit multilabel again to write it."
+        )
+    table = pd.read_csv(path, keep_default_na=False)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InvalidInputError(f"{path} lacks the columns {missing}.")
+    return table
+
+
+def read_tag_table(audit_dir: Path) -> Any:
+    """A multi-label folder as an issue table, one row per example: the given and
+    suggested tags as the labels, ``p_any_wrong`` as ``p_mislabeled``, the changes, and
+    each flagged tag's reason (one line each); an example is systematic if one of its
+    flagged tags is."""
+    pd = import_pandas()
+    tags = _read_csv(audit_dir / "tags.csv", TAG_COLUMNS)
+    if not np.array_equal(tags["example"].to_numpy(), np.arange(len(tags))):
+        raise InvalidInputError(
+            f"{audit_dir / 'tags.csv'} must list the examples 0, 1, 2... in order, as "
+            "labelaudit multilabel writes it."
+        )
+    issues = _read_csv(audit_dir / "tag_issues.csv", TAG_ISSUE_COLUMNS).astype(
+        {"class_name": str, "reason": str, "kind": str}
+    )
+    sign = np.where(issues["action"] == "add", "+", "-")
+    by_example = issues.assign(
+        line=sign + issues["class_name"] + ": " + issues["reason"],
+        systematic=issues["kind"] == "systematic",
+    ).groupby("example")
+    flagged = tags["n_flagged"].to_numpy() > 0
+    systematic = by_example["systematic"].any().reindex(tags.index, fill_value=False)
+    p = tags["p_any_wrong"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "given_label": tags["given_tags"].astype(str),
+            "suggested_label": tags["suggested_tags"].astype(str),
+            "p_mislabeled": p,
+            "kind": np.where(
+                flagged, np.where(systematic.to_numpy(), "systematic", "individual"), "none"
+            ),
+            "reason": by_example["line"].agg("\n".join).reindex(tags.index, fill_value=""),
+            "is_issue": flagged,
+            "quality_score": 1 - p,
+            "changes": tags["changes"].astype(str),
+        }
+    ).rename_axis("example")
+
+
 def _queue_rows(rows: Any) -> Any:
-    """Queue rows with the labels as text and a reason (empty when not flagged)."""
-    rows = rows[list(COLUMNS)].reset_index(drop=True)
+    """Queue rows with the labels as text and a reason (empty when not flagged); a
+    multi-label queue keeps its changes."""
+    rows = rows[[*COLUMNS, *(["changes"] if "changes" in rows.columns else [])]]
+    rows = rows.reset_index(drop=True)
     return rows.assign(reason=rows["reason"].fillna("")).astype(
         {"given_label": str, "suggested_label": str, "reason": str}
     )
@@ -121,6 +184,7 @@ class Review:
     image_column: str | None = None
     images: Any = None  # an array of one image per example, instead of image files
     reviewer: str = ""  # written beside each decision
+    multilabel: bool = False  # tags ("; "-joined) stand where labels stand
     decisions: dict[int, tuple[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -140,19 +204,22 @@ class Review:
             raise InvalidInputError(
                 f"{audit_dir} is not a folder; give the --out folder of labelaudit audit."
             )
-        table = read_issue_table(audit_dir) if table is None else table
+        multilabel = is_multilabel(audit_dir)
+        if table is None:
+            table = read_tag_table(audit_dir) if multilabel else read_issue_table(audit_dir)
         if data is not None and len(data) != len(table):
             raise InvalidInputError(
                 f"The data table has {len(data)} rows for the audit's {len(table)} examples; "
                 "give the table the audit was run on, one row per example in the same order."
             )
+        from labelaudit._audit import rank_flagged
         from labelaudit._validation import check_images
         from labelaudit.io import text_column
 
         review = cls(
             audit_dir=audit_dir,
             table=table,
-            queue=_queue_rows(queue_of(table)),
+            queue=_queue_rows(rank_flagged(table.reset_index())),
             spot=_spot_check(table),
             class_names=_class_names(_summary(audit_dir), table),
             data=data,
@@ -160,6 +227,7 @@ class Review:
             text_column=None if data is None else text_column(data),
             image_column=None if data is None else image_column(data),
             images=None if images is None else check_images(images, len(table)),
+            multilabel=multilabel,
         )
         review.decisions = review._read_decisions()
         return review
@@ -215,18 +283,37 @@ class Review:
             )
         if decision not in DECISIONS:
             raise InvalidInputError(f"decision must be one of {list(DECISIONS)}. Got {decision!r}.")
+        if decision == "relabel" and self.multilabel:
+            label = self._tag_set(label)
         label = "" if label is None else str(label)
-        if decision == "relabel" and label not in self.class_names:
+        if decision == "relabel" and not self.multilabel and label not in self.class_names:
             raise InvalidInputError(
                 f"relabel needs the right class, one of the audit's {len(self.class_names)} "
                 f"classes. Got {label!r}."
             )
         given = str(self.table["given_label"].iloc[index])
         if decision == "relabel" and label == given:
+            what = "tagged" if self.multilabel else "labeled"
             raise InvalidInputError(
-                f"example {index} is already labeled {given!r}; decide keep instead."
+                f"example {index} is already {what} {given!r}; decide keep instead."
             )
         return index, decision, label if decision == "relabel" else ""
+
+    def _tag_set(self, label: Any) -> str:
+        """A relabel's tags, given as a list of class names (the page) or joined by "; "
+        (decisions.csv), as the audit's tables write them: joined, in class order."""
+        if isinstance(label, str):
+            tags: list[Any] = [tag for tag in label.split(TAG_SEPARATOR) if tag]
+        else:
+            tags = list(label) if isinstance(label, list | tuple) else [label]
+        unknown = [tag for tag in tags if not isinstance(tag, str) or tag not in self.class_names]
+        if unknown or len(set(tags)) != len(tags):
+            problem = f"unknown classes {unknown}" if unknown else "a class given twice"
+            raise InvalidInputError(
+                f"relabel needs the right tags: a list of the audit's {len(self.class_names)} "
+                f"classes, each at most once (none for no tag). Got {label!r} ({problem})."
+            )
+        return TAG_SEPARATOR.join(name for name in self.class_names if name in tags)
 
     def decide(self, example: Any, decision: Any, label: Any = None) -> None:
         """Check a decision, append it to decisions.csv, and apply it."""
@@ -288,7 +375,8 @@ class Review:
 
     def labels(self) -> Any:
         """Every example's label after the review: ``label`` is the given one unless the
-        reviewer relabeled it, and empty for examples to remove."""
+        reviewer relabeled it, and empty for examples to remove. A multi-label review's
+        columns are ``given_tags`` and ``tags``."""
         pd = import_pandas()
         given = self.table["given_label"].astype(str)
         label = given.copy()
@@ -299,10 +387,17 @@ class Review:
             decision.iloc[example] = what
             if what != "keep":
                 label.iloc[example] = new  # the right class, or "" to remove
-        return pd.DataFrame({"given_label": given, "label": label, "decision": decision})
+        names = ("given_tags", "tags") if self.multilabel else ("given_label", "label")
+        return pd.DataFrame({names[0]: given, names[1]: label, "decision": decision})
 
     def pairs(self) -> list[dict[str, Any]]:
-        """The queue's (given, suggested) label pairs, most examples first."""
+        """The queue's (given, suggested) label pairs, most examples first; for a
+        multi-label queue its changes (``+name``, ``-name``) instead, with how many
+        examples each is suggested for."""
+        if self.multilabel:
+            changes = self.queue["changes"].str.split(TAG_SEPARATOR).explode()
+            counts = changes.value_counts(sort=False).sort_values(ascending=False, kind="stable")
+            return [{"change": str(change), "n": int(n)} for change, n in counts.items()]
         counts = self.queue.groupby(["given_label", "suggested_label"], sort=False).size()
         return [
             {"given_label": given, "suggested_label": suggested, "n": int(n)}
@@ -310,14 +405,22 @@ class Review:
         ]
 
     def items(
-        self, start: int, count: int, pair: tuple[str, str] | None = None, spot: bool = False
+        self,
+        start: int,
+        count: int,
+        pair: tuple[str, str] | None = None,
+        spot: bool = False,
+        change: str | None = None,
     ) -> list[dict[str, Any]]:
         """Queue positions [start, start + count) as plain dicts for the page; with
         ``pair``, positions among the examples given ``pair[0]`` and suggested ``pair[1]``;
-        with ``spot``, positions in the spot check instead of the queue."""
+        with ``change`` (multi-label), among those suggested that change; with ``spot``,
+        positions in the spot check instead of the queue."""
         queue = self.spot if spot else self.queue
         if pair is not None:
             queue = queue[(queue["given_label"] == pair[0]) & (queue["suggested_label"] == pair[1])]
+        if change is not None and "changes" in queue.columns:
+            queue = queue[queue["changes"].str.split(TAG_SEPARATOR).apply(lambda c: change in c)]
         rows = queue.iloc[start : start + count].to_dict("records")
         with self._lock:
             decided = dict(self.decisions)
@@ -334,6 +437,7 @@ class Review:
             **{key: row[key] for key in ("given_label", "suggested_label", "reason")},
             "kind": str(row["kind"]),
             "p_mislabeled": float(row["p_mislabeled"]),
+            "changes": str(row.get("changes", "")),
             "decision": decided[0],
             "label": decided[1],
             **self._data_fields(example),

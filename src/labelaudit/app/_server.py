@@ -50,6 +50,7 @@ def build_app(review: Review) -> Any:  # its routes are closures over review: lo
                 "page": PAGE,
                 "n_spot": len(review.spot),
                 "has_report": (review.audit_dir / "report.html").is_file(),
+                "multilabel": review.multilabel,
             },
         )
 
@@ -65,7 +66,8 @@ def build_app(review: Review) -> Any:  # its routes are closures over review: lo
         given, suggested = args.get("given"), args.get("suggested")
         pair = None if given is None or suggested is None else (given, suggested)
         spot = args.get("view") == "spot"
-        return {"items": review.items(max(start, 0), max(count, 0), pair, spot)}
+        found = review.items(max(start, 0), max(count, 0), pair, spot, args.get("change"))
+        return {"items": found}
 
     @app.get("/api/pairs")
     def pairs() -> Any:
@@ -78,6 +80,7 @@ def build_app(review: Review) -> Any:  # its routes are closures over review: lo
         body = flask.request.get_json(silent=True)
         if not isinstance(body, dict):
             return {"error": 'Send a JSON object {"example", "decision", "label"}.'}, 400
+
         try:
             review.decide(body.get("example"), body.get("decision"), body.get("label"))
         except InvalidInputError as exc:

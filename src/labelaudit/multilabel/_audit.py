@@ -12,7 +12,7 @@ import numpy as np
 from labelaudit._probability import mislabeled_probability
 from labelaudit._results import import_pandas
 from labelaudit._summary import REPR_ROWS, Summary
-from labelaudit._typing import FloatArray
+from labelaudit._typing import BoolArray, FloatArray
 from labelaudit._validation import check_fraction
 from labelaudit.core.multilabel import binary_problem, tag_noise
 from labelaudit.core.verdict import PairStats
@@ -52,6 +52,9 @@ class MultilabelAudit:
         at least one of the example's tags is wrong, ``1 - prod(1 - p_mislabeled)``.
     p_mislabeled : ndarray of shape (n_samples, n_classes)
         Every tag's calibrated probability of being wrong (read-only).
+    labels : ndarray of shape (n_samples, n_classes), bool
+        The given tags (read-only); ``labels ^ (p_mislabeled >= threshold)`` are the
+        suggested ones.
     health : float
         Estimated share of examples whose tags are all right: the mean over examples of
         the product of ``1 - p_mislabeled``.
@@ -67,6 +70,7 @@ class MultilabelAudit:
     classes: pd.DataFrame
     examples: pd.DataFrame
     p_mislabeled: FloatArray
+    labels: BoolArray
     health: float
     background_rate: float
     threshold: float
@@ -74,6 +78,7 @@ class MultilabelAudit:
 
     def __post_init__(self) -> None:
         self.p_mislabeled.setflags(write=False)
+        self.labels.setflags(write=False)
 
     @property
     def n_issues(self) -> int:
@@ -94,10 +99,17 @@ class MultilabelAudit:
             f"classes; {self.n_issues} flagged."
         )
 
+    def tag_table(self) -> pd.DataFrame:
+        """Every example's row of :attr:`examples` (the queue's columns), in example order;
+        an example with no flagged tag has its given tags as suggested and no changes."""
+        names = [str(name) for name in self.classes["class_name"]]
+        flagged = self.p_mislabeled >= self.threshold
+        return _tag_rows(names, self.labels, self.p_mislabeled, flagged, None)
+
     def save(self, folder: str | Path, *, force: bool = False) -> None:
         """Write the folder that ``labelaudit multilabel --out`` writes: ``report.html``,
-        ``queue.csv`` (:attr:`examples`), ``tag_issues.csv``, ``classes.csv`` and
-        ``summary.json``.
+        ``queue.csv`` (:attr:`examples`), ``tags.csv`` (:meth:`tag_table`, which the
+        review page reads), ``tag_issues.csv``, ``classes.csv`` and ``summary.json``.
 
         Parameters
         ----------
@@ -230,7 +242,15 @@ def _issues_frame(
 
 
 def _examples_frame(names: list[str], tags: Any, p_wrong: Any, flagged: Any) -> pd.DataFrame:
-    rows = np.flatnonzero(flagged.any(axis=1))
+    """The queue: the examples with a flagged tag, most likely wrong first."""
+    frame = _tag_rows(names, tags, p_wrong, flagged, np.flatnonzero(flagged.any(axis=1)))
+    order = np.lexsort((frame["example"].to_numpy(), -frame["p_any_wrong"].to_numpy()))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _tag_rows(names: list[str], tags: Any, p_wrong: Any, flagged: Any, rows: Any) -> pd.DataFrame:
+    """The queue's columns for the examples ``rows`` (None: all), in that order."""
+    rows = np.arange(tags.shape[0]) if rows is None else rows
     p_any = 1 - np.prod(1 - p_wrong[rows], axis=1)
     suggested = tags[rows] ^ flagged[rows]
 
@@ -251,8 +271,7 @@ def _examples_frame(names: list[str], tags: Any, p_wrong: Any, flagged: Any) -> 
             "p_any_wrong": p_any,
         }
     )
-    order = np.lexsort((rows, -p_any))
-    return frame.iloc[order].reset_index(drop=True)
+    return frame
 
 
 def audit(
@@ -322,6 +341,7 @@ def audit(
         classes=_classes_frame(names, tags, noise, verdicts, flagged),
         examples=_examples_frame(names, tags, p_wrong, flagged),
         p_mislabeled=p_wrong,
+        labels=tags,
         health=float(np.prod(1 - p_wrong, axis=1).mean()),
         background_rate=noise.background,
         threshold=threshold,

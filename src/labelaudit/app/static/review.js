@@ -12,7 +12,17 @@ let total = 0;  // examples shown
 let position = 0;
 
 const $ = (id) => document.getElementById(id);
-const DONE = { relabel: "Relabeled as ", keep: "Kept: the given label is right", remove: "To remove" };
+// A multi-label audit: an example's tags ("; "-joined class names) stand for its label.
+const multi = Boolean(setup.multilabel);
+const TAGS = "; ";
+const DONE = multi
+  ? { relabel: "Tags set to ", keep: "Kept: the given tags are right", remove: "To remove" }
+  : { relabel: "Relabeled as ", keep: "Kept: the given label is right", remove: "To remove" };
+const WORDS = multi
+  ? { wrong: "with wrong tags", relabeled: "retagged", labels: "tags" }
+  : { wrong: "wrong labels", relabeled: "relabeled", labels: "labels" };
+const tagList = (text) => text.split(TAGS).filter(Boolean);
+const none = (text) => text || "(no tags)";
 
 async function call(url, options) {
   let response;
@@ -32,7 +42,8 @@ async function item(at) {
   const key = `${shownKey}/${page}`;
   if (!pages.has(key)) {
     const query = new URLSearchParams({ start: page * setup.page, count: setup.page });
-    if (shown) { query.set("given", shown.given_label); query.set("suggested", shown.suggested_label); }
+    if (shown && shown.change !== undefined) query.set("change", shown.change);
+    else if (shown) { query.set("given", shown.given_label); query.set("suggested", shown.suggested_label); }
     if (shownKey === "spot") query.set("view", "spot");
     pages.set(key, (await call(`api/items?${query}`)).items);
   }
@@ -45,13 +56,13 @@ function showProgress(p) {
   const wrong = p.n_relabel + p.n_remove;
   let text = `Reviewed ${p.n_reviewed} of ${p.n_queue} flagged examples`;
   if (p.n_reviewed) {
-    text += `: ${wrong} wrong labels (${p.n_relabel} relabeled, ${p.n_remove} to remove), `
+    text += `: ${wrong} ${WORDS.wrong} (${p.n_relabel} ${WORDS.relabeled}, ${p.n_remove} to remove), `
       + `${p.n_keep} right; the audit expected ${p.expected_wrong.toFixed(1)} wrong among them`;
   }
   if (p.n_spot_reviewed) {
     text += `. Spot check: ${p.n_spot_wrong} wrong of ${p.n_spot_reviewed} unflagged examples, `
       + `so about ${Math.round(p.missed)} (${Math.round(p.missed_low)}-${Math.round(p.missed_high)}) `
-      + `wrong labels missed among all ${p.n_unflagged} unflagged`;
+      + `examples ${WORDS.wrong} missed among all ${p.n_unflagged} unflagged`;
   }
   $("progress").textContent = text + ".";
   $("bar-fill").style.width = `${p.n_queue ? (100 * p.n_reviewed) / p.n_queue : 0}%`;
@@ -79,15 +90,19 @@ async function show(at) {
   $("position").textContent = `${position + 1} of ${total} (example ${it.example})`;
   $("card").classList.toggle("blind", shownKey === "spot");
   showData(it);
-  $("given").textContent = it.given_label;
-  $("suggested").textContent = it.suggested_label;
+  const shownAs = multi ? none : (text) => text;
+  $("given").textContent = shownAs(it.given_label);
+  $("suggested").textContent = shownAs(it.suggested_label);
+  $("changes").textContent = it.changes;
   $("p").textContent = it.p_mislabeled.toFixed(3);
   $("kind").textContent = it.kind;
   $("reason").textContent = it.reason;
-  $("accept-label").textContent = it.suggested_label;
-  $("keep-label").textContent = it.given_label;
+  $("accept-label").textContent = shownAs(it.suggested_label);
+  $("keep-label").textContent = multi ? "the given tags" : it.given_label;
   $("accept").disabled = it.suggested_label === it.given_label;
-  $("decided").textContent = it.decision ? DONE[it.decision] + (it.label || "") : "";
+  $("decided").textContent = it.decision
+    ? DONE[it.decision] + (it.decision === "relabel" ? shownAs(it.label) : "") : "";
+  if (multi) checkTags(tagList(it.decision === "relabel" ? it.label : it.given_label));
   $("other").value = "";
   $("other-go").disabled = true;
   $("prev").disabled = position === 0;
@@ -104,7 +119,7 @@ async function decide(decision, label) {
       body: JSON.stringify({ example: it.example, decision, label }),
     });
     it.decision = decision === "clear" ? "" : decision;
-    it.label = decision === "relabel" ? label : "";
+    it.label = decision !== "relabel" ? "" : multi ? inClassOrder(label).join(TAGS) : label;
     showProgress(progress);
     if (decision !== "clear" && position < total - 1) await show(position + 1);
     else await show(position);
@@ -123,6 +138,34 @@ async function nextOpen() {
   $("error").textContent = "Every example shown has a decision.";
 }
 
+// The tag boxes of a multi-label page, one per class, in class order.
+function checkTags(tags) {
+  const on = new Set(tags);
+  for (const box of $("tags").querySelectorAll("input")) box.checked = on.has(box.value);
+}
+
+function inClassOrder(tags) {
+  const on = new Set(tags);
+  return setup.class_names.filter((name) => on.has(name));
+}
+
+async function saveTags() {
+  const checked = [...$("tags").querySelectorAll("input:checked")].map((box) => box.value);
+  const it = await item(position);
+  if (inClassOrder(checked).join(TAGS) === it.given_label) return decide("keep");
+  return decide("relabel", checked);
+}
+
+function toggleTag(index) {
+  const boxes = $("tags").querySelectorAll("input");
+  if (index < boxes.length) boxes[index].checked = !boxes[index].checked;
+}
+
+function pairTitle(p) {
+  if (p.change === undefined) return `labeled ${p.given_label}, suggested ${p.suggested_label} (${p.n})`;
+  return `${p.change.startsWith("+") ? "add" : "remove"} ${p.change.slice(1)} (${p.n})`;
+}
+
 async function showPair(index) {
   shown = index === "" || index === "spot" ? null : pairs[Number(index)];
   shownKey = index;
@@ -138,9 +181,23 @@ async function showFirstOpen() {
 
 async function start() {
   for (const name of setup.class_names) $("other").add(new Option(name, name));
+  if (multi) {
+    document.body.classList.add("multi");
+    $("accept-verb").textContent = "Accept the suggested tags:";
+    $("p-name").textContent = "p_any_wrong";
+    $("remove").textContent = "Remove the example: unusable (r)";
+    setup.class_names.forEach((name, i) => {
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = name;
+      const label = document.createElement("label");
+      label.append(box, ` ${i < 9 ? `${i + 1} ` : ""}${name}`);
+      $("tags").append(label);
+    });
+  }
   pairs = (await call("api/pairs")).pairs.slice(0, 100);  // the largest; K^2 may be many
   pairs.forEach((p, i) => {
-    $("filter").add(new Option(`labeled ${p.given_label}, suggested ${p.suggested_label} (${p.n})`, i));
+    $("filter").add(new Option(pairTitle(p), i));
   });
   if (setup.n_spot) {
     $("filter").add(new Option(`spot check: ${setup.n_spot} unflagged examples at random`, "spot"));
@@ -160,7 +217,11 @@ async function start() {
 $("prev").onclick = () => show(position - 1);
 $("next").onclick = () => show(position + 1);
 $("next-open").onclick = nextOpen;
-$("accept").onclick = async () => decide("relabel", (await item(position)).suggested_label);
+$("accept").onclick = async () => {
+  const suggested = (await item(position)).suggested_label;
+  return decide("relabel", multi ? tagList(suggested) : suggested);
+};
+$("save-tags").onclick = saveTags;
 $("keep").onclick = () => decide("keep");
 $("remove").onclick = () => decide("remove");
 $("clear").onclick = () => decide("clear");
@@ -183,11 +244,14 @@ const KEYS = {
   n: nextOpen,
   o: () => $("other").focus(),
   f: () => $("filter").focus(),
+  s: () => multi && saveTags(),
   ArrowLeft: () => show(position - 1),
   ArrowRight: () => show(position + 1),
 };
 document.addEventListener("keydown", (e) => {
   if (e.target.tagName === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.target.tagName === "INPUT" && e.key === " ") return;  // a tag box toggles itself
+  if (multi && total && /^[1-9]$/.test(e.key)) { e.preventDefault(); toggleTag(Number(e.key) - 1); return; }
   if (total && KEYS[e.key]) { e.preventDefault(); KEYS[e.key](); }
 });
 

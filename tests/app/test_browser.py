@@ -14,17 +14,22 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("flask")
 
 
-@pytest.fixture
-def page(audit_dir, browser):
-    hostile = '<img src=x onerror="document.title=1">'
-    data = pd.DataFrame({"note": [f"{hostile} example {i} of many" for i in range(300)]})
-    server = serve(create_app(audit_dir, data=data), "127.0.0.1", 0)
+def opened(app, browser):
+    """``browser`` on the page of ``app``, served on a free port until the test ends."""
+    server = serve(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     browser.get(f"http://127.0.0.1:{server.port}/")
     yield browser
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def page(audit_dir, browser):
+    hostile = '<img src=x onerror="document.title=1">'
+    data = pd.DataFrame({"note": [f"{hostile} example {i} of many" for i in range(300)]})
+    yield from opened(create_app(audit_dir, data=data), browser)
 
 
 def wait_for(browser, element_id, text):
@@ -109,13 +114,7 @@ def test_one_label_pair_at_a_time(page):
 
 @pytest.fixture
 def tag_page(tag_audit_dir, browser):
-    server = serve(create_app(tag_audit_dir), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    browser.get(f"http://127.0.0.1:{server.port}/")
-    yield browser
-    server.shutdown()
-    server.server_close()
+    yield from opened(create_app(tag_audit_dir), browser)
 
 
 def test_reviewing_tags_in_the_browser(tag_page, tag_audit_dir, tmp_path):

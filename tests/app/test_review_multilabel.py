@@ -78,6 +78,11 @@ def test_the_given_tags_again_are_a_keep(tag_audit_dir):
         review.decide(0, "relabel", given[::-1])
 
 
+def test_without_a_summary_the_classes_are_the_tags_seen(tag_audit_dir):
+    (tag_audit_dir / "summary.json").unlink()
+    assert Review.open(tag_audit_dir).class_names == sorted(TAG_NAMES)
+
+
 def test_a_folder_written_before_the_review_took_tags_says_what_to_do(tmp_path):
     write_tag_audit(tmp_path)
     (tmp_path / "tags.csv").unlink()

@@ -56,12 +56,15 @@ def _summary(audit_dir: Path) -> dict[str, Any]:
     return summary if isinstance(summary, dict) else {}
 
 
-def _class_names(summary: dict[str, Any], table: Any) -> list[str]:
-    """The audit's classes in column order (summary.json), else the labels seen, sorted."""
+def _class_names(summary: dict[str, Any], table: Any, multilabel: bool = False) -> list[str]:
+    """The audit's classes in column order (summary.json), else the labels (or tags)
+    seen, sorted."""
     names = summary.get("class_names")
     if isinstance(names, list) and names:
         return [str(name) for name in names]
     seen = set(table["given_label"].astype(str)) | set(table["suggested_label"].astype(str))
+    if multilabel:
+        seen = {tag for tags in seen for tag in tags.split(TAG_SEPARATOR) if tag}
     return sorted(seen, key=lambda s: (0, int(s), "") if s.isdigit() else (1, 0, s))
 
 
@@ -221,7 +224,7 @@ class Review:
             table=table,
             queue=_queue_rows(rank_flagged(table.reset_index())),
             spot=_spot_check(table),
-            class_names=_class_names(_summary(audit_dir), table),
+            class_names=_class_names(_summary(audit_dir), table, multilabel),
             data=data,
             data_dir=data_dir,
             text_column=None if data is None else text_column(data),

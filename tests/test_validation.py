@@ -47,6 +47,8 @@ def data():
         ([0, 1], [[0.5, np.nan], [0.5, 0.5]], r"must be finite\. Row 0"),
         ([0, 1], [[0.5, np.inf], [0.5, 0.5]], r"must be finite\. Row 0"),
         ([0, 1], [[1.5, -0.5], [0.5, 0.5]], r"probabilities in \[0, 1\]\. Got -0\.5.*softmax"),
+        ([0, 1], [[60, 40], [50, 50]], r"Got 60, and row 0 sums to 100: if these are percent"),
+        ([0, 1], [[3, 1], [0.5, 0.5]], r"Got 3; if these are logits or scores, apply a softmax"),
         ([0, 1], [[0.5, 0.4], [0.5, 0.5]], r"Row 0 sums to 0\.9, off by 0\.1; normalize"),
         ([], np.zeros((0, 2)), r"pred_probs is empty"),
         ([0, 1], [["a", "b"], ["c", "d"]], r"must hold floating-point numbers\. Got dtype <U1"),

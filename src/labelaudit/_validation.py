@@ -213,6 +213,13 @@ def check_row_stats(stats: RowStats, dtype: np.dtype[Any], name: str = "pred_pro
         )
     if stats.low < -_RANGE_TOLERANCE or stats.high > 1 + _RANGE_TOLERANCE:
         value = stats.low if stats.low < -_RANGE_TOLERANCE else stats.high
+        if stats.low >= -_RANGE_TOLERANCE and 99 <= stats.worst_sum <= 101:
+            raise InvalidInputError(
+                f"{name} must hold probabilities in [0, 1]. Got {value:.6g}, and row "
+                f"{stats.worst_row} sums to {stats.worst_sum:.6g}: if these are percentages, "
+                f"divide {name} by 100; if logits or scores, apply a softmax first "
+                "(scipy.special.softmax(x, axis=1))."
+            )
         raise InvalidInputError(
             f"{name} must hold probabilities in [0, 1]. Got {value:.6g}; if these are logits "
             "or scores, apply a softmax first (scipy.special.softmax(x, axis=1))."

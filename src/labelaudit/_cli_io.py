@@ -417,7 +417,9 @@ def load_table_tags(table: Path, columns: list[str], separator: str) -> tuple[An
 def load_tags(path: Path, separator: str) -> tuple[Any, list[str] | None]:
     """The given tags of multi-label data and their class names, if the file has them:
     a 0/1 matrix (.npy, or a table with one 0/1 column per class, named by class), or a
-    table with one column of class names joined by ``separator`` (the names sorted)."""
+    table with one column of class names joined by ``separator`` (the names sorted); of a
+    table with several columns and a text column ``tags`` (the review page's reviewed
+    labels), that column."""
     if path.suffix.lower() == ".npy":
         values = read_npy(path)
         if values.ndim != 2:
@@ -426,7 +428,10 @@ def load_tags(path: Path, separator: str) -> tuple[Any, list[str] | None]:
                 f"{values.shape}. For one label per example use 'labelaudit audit'."
             )
         return values, None
-    return _tags_of(_read_frame(path), path, separator)
+    frame = _read_frame(path)
+    if "tags" in frame.columns and frame.shape[1] > 1 and frame["tags"].dtype.kind not in "biuf":
+        frame = frame[["tags"]]
+    return _tags_of(frame, path, separator)
 
 
 def match_tags(

@@ -53,6 +53,12 @@ def test_tags_are_decided_saved_and_turned_into_labels(tag_audit_dir):
     assert labels.loc[2, "tags"] == "" and labels.loc[2, "decision"] == "remove"
     assert labels.loc[3, "tags"] == "" and labels.loc[3, "decision"] == "relabel"
     assert labels.loc[99, "tags"] == given[99] and labels.loc[99, "decision"] == ""
+    # the reviewed tags can be audited again (labelaudit multilabel --labels ... --separator ';')
+    from labelaudit._cli_io import load_tags
+
+    labels.to_csv(tag_audit_dir / "reviewed.csv")
+    tags, names = load_tags(tag_audit_dir / "reviewed.csv", ";")
+    assert tags[0] == ["red", "small"] and tags[3] == [] and names == TAG_NAMES
 
 
 @pytest.mark.parametrize(

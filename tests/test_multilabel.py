@@ -482,6 +482,8 @@ def test_report_and_save(data, tmp_path):
     assert "<script>" not in notebook and "&lt;script&gt;x&lt;/script&gt;" in notebook
     with pytest.raises(InvalidInputError, match="takes the MultilabelAudit"):
         render_multilabel(object())
+    with pytest.raises(InvalidInputError, match=r"must not contain '; '.*\['x; y'\]; rename"):
+        ml.audit(given, probs, class_names=["a", "x; y", "c", "d", "e"])
     result.save(tmp_path / "folder")
     assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == [
         "classes.csv",

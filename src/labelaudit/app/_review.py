@@ -31,6 +31,7 @@ from labelaudit._export import COLUMNS, TAG_COLUMNS, is_multilabel, read_issue_t
 from labelaudit._results import import_pandas
 from labelaudit.core.verdict import wilson
 from labelaudit.exceptions import InvalidInputError
+from labelaudit.multilabel._audit import TAG_SEPARATOR
 
 DECISIONS: tuple[str, ...] = ("relabel", "keep", "remove", "clear")
 DECISIONS_FILE = "decisions.csv"
@@ -39,8 +40,6 @@ DECISION_COLUMNS = ("example", "given_label", "decision", "label", "decided_at",
 SPOT_CHECK = 200
 SPOT_SEED = 0
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg")
-#: What joins the tags of a multi-label example, as in the audit's tables.
-TAG_SEPARATOR = "; "
 #: The columns of a multi-label folder's tag_issues.csv that the review reads.
 TAG_ISSUE_COLUMNS = ["example", "class_name", "action", "kind", "reason"]
 

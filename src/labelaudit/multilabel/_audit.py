@@ -16,11 +16,14 @@ from labelaudit._typing import BoolArray, FloatArray
 from labelaudit._validation import check_fraction
 from labelaudit.core.multilabel import binary_problem, tag_noise
 from labelaudit.core.verdict import PairStats
+from labelaudit.exceptions import InvalidInputError
 from labelaudit.multilabel._multilabel import _checked, _names
 
 if TYPE_CHECKING:
     import pandas as pd
 
+#: What joins an example's tags in the tables (given, suggested, changes).
+TAG_SEPARATOR = "; "
 #: The two ways a tag can be wrong, in the order of tag_noise's columns.
 DIRECTIONS = ("missing", "spurious")
 NO_SYSTEMATIC = "No class is tagged wrongly systematically: the errors are slips."
@@ -255,10 +258,12 @@ def _tag_rows(names: list[str], tags: Any, p_wrong: Any, flagged: Any, rows: Any
     suggested = tags[rows] ^ flagged[rows]
 
     def joined(row: Any) -> str:
-        return "; ".join(names[c] for c in np.flatnonzero(row))
+        return TAG_SEPARATOR.join(names[c] for c in np.flatnonzero(row))
 
     changes = [
-        "; ".join(("-" if tags[i, c] else "+") + names[c] for c in np.flatnonzero(flagged[i]))
+        TAG_SEPARATOR.join(
+            ("-" if tags[i, c] else "+") + names[c] for c in np.flatnonzero(flagged[i])
+        )
         for i in rows
     ]
     frame: pd.DataFrame = import_pandas().DataFrame(
@@ -327,6 +332,12 @@ def audit(
     alpha = check_fraction("alpha", alpha)
     tags, probs = _checked(labels, pred_probs)
     names = _names(class_names, pred_probs, tags.shape[1])
+    joined = [name for name in names if TAG_SEPARATOR in name]
+    if joined:
+        raise InvalidInputError(
+            f"class names must not contain {TAG_SEPARATOR!r}, which joins an example's tags "
+            f"in the audit's tables. Got {joined[:3]}; rename those classes."
+        )
     p_wrong = np.column_stack(
         [
             mislabeled_probability(*binary_problem(tags[:, k], probs[:, k]))

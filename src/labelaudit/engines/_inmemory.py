@@ -140,25 +140,25 @@ def index_like(n_rows: int) -> IntArray:
     return np.zeros(0, dtype=np.int32 if n_rows < 2**31 else np.int64)
 
 
-def _checked_class_means(labels: IntArray, probs: FloatArray, counts: IntArray) -> list[Any]:
+def _checked_class_means(labels: IntArray, probs: FloatArray) -> tuple[list[Any], IntArray]:
     """Check pred_probs' rows; mean of P(k) over the rows labeled k, exactly as ``np.mean``
-    computes it (one pass)."""
+    computes it (one pass), and the examples per label."""
     kern = kernels()
-    ops, start = kern.pairwise_plan(counts)
-    sums, stats = kern.class_sums(labels, probs, *kern.bits_of(probs), kern.n_threads(), ops, start)
+    sums, stats, counts = kern.class_sums(labels, probs, *kern.bits_of(probs), kern.n_threads())
     check_row_stats(combine_stats(probs, stats), probs.dtype)
     dtype = probs.dtype.type
-    return [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
+    means = [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
+    return means, counts
 
 
-def _prepare_compiled(
-    labels: IntArray, probs: FloatArray, counts: IntArray, extent: Extent
-) -> Prepared:
+def _prepare_compiled(labels: IntArray, probs: FloatArray, extent: Extent) -> Prepared:
     k = probs.shape[1]
     if extent == "check":
         check_row_stats(check_rows(probs), probs.dtype)
+        counts = np.bincount(labels, minlength=k).astype(np.int64)
         return Prepared(labels, probs, k, counts, None, None)
-    thresholds = finish_thresholds(_checked_class_means(labels, probs, counts), probs.dtype)
+    means, counts = _checked_class_means(labels, probs)
+    thresholds = finish_thresholds(means, probs.dtype)
     if extent == "thresholds":
         return Prepared(labels, probs, k, counts, thresholds, None)
     off, per_thread = confident_rows(labels, probs, thresholds)
@@ -224,9 +224,9 @@ def prepare(
 ) -> Prepared:
     """Check pred_probs' rows and compute what ``extent`` asks for, in as few passes as
     possible (compiled: one light pass for the class sums, one pass over every value)."""
-    counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
     if compiled(probs):
-        return _prepare_compiled(labels, probs, counts, extent)
+        return _prepare_compiled(labels, probs, extent)
+    counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
     check_row_stats(row_stats(probs), probs.dtype)
     if extent == "check":
         return Prepared(labels, probs, n_classes, counts, None, None)

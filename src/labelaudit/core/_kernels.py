@@ -427,8 +427,18 @@ def _clean_guess(bits: Any, cut: Any) -> int:
     """``_confident_guess`` without the argmax rule, from bit patterns (``cut``: those of
     :func:`cutoff_bits`), in two branch-free integer reductions: the largest pattern among
     passing classes, then the first passing class holding it. Exact for rows without NaN
-    if every cutoff is above 0 (a value below +0 then passes neither test)."""
+    if every cutoff is above 0 (a value below +0 then passes neither test).
+
+    32-bit patterns take one reduction instead: the largest of ``pattern << 32 | (K - j)``
+    over the passing classes j, the largest pattern and among its holders the first class
+    (at 1e6 x 100 float32 the joint's pass took 9 ms instead of 18)."""
     k = bits.shape[0]
+    if bits.itemsize == 4:
+        best = np.int64(-1)
+        for j in range(k):
+            key = (np.int64(bits[j]) << 32) | np.int64(k - j)
+            best = max(best, key if bits[j] >= cut[j] else np.int64(-1))
+        return int(k - (best & 0xFFFFFFFF)) if best >= 0 else -1
     none = bits.dtype.type(-1)
     top = none
     for j in range(k):

@@ -1007,6 +1007,29 @@ def test_multilabel_command_fails_under_and_errors(tag_files, tmp_path):
         assert message in line, line
 
 
+def test_outputs_never_overwrite_the_inputs_of_the_run(tag_files, npy_inputs):
+    """Even with --force, an input named like an output in the --out folder is kept."""
+    d, _, _ = tag_files
+    (d / "queue.csv").write_bytes((d / "tags.csv").read_bytes())
+    args = ["--labels", d / "queue.csv", "--pred-probs", d / "probs.csv", "--out", d, "--force"]
+    line = one_error_line(invoke("multilabel", *args))
+    assert f"{d / 'queue.csv'} is an input of this run" in line and "choose another --out" in line
+    assert (d / "queue.csv").read_bytes() == (d / "tags.csv").read_bytes()
+    n, _, _, _ = npy_inputs
+    np.save(n / "issues.csv", np.load(n / "labels.npy"))  # an odd name, but the user's
+    (n / "issues.csv.npy").rename(n / "issues.csv")
+    args = ["--labels", n / "issues.csv", "--pred-probs", n / "probs.npy", "--out", n, "--force"]
+    assert "is an input of this run" in one_error_line(invoke("audit", *args))
+    assert np.load(n / "issues.csv").shape == (300,)  # kept
+    # a model's pred_probs.npy from an earlier run: read, not written, by a --labels run
+    np.save(n / "pred_probs.npy", np.load(n / "probs.npy"))
+    again = invoke(
+        "audit", "--labels", n / "labels.npy", "--pred-probs", n / "pred_probs.npy",
+        "--out", n, "--force",
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+
+
 def test_multilabel_command_from_a_feature_table(tmp_path, monkeypatch):
     """--table: a cross-validated one-vs-rest model of the other columns gives pred_probs;
     the tags as 0/1 columns or as one joined column give the same audit."""

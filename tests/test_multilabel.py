@@ -491,12 +491,12 @@ def test_report_and_save(data, tmp_path):
         "report.html",
         "summary.json",
         "tag_issues.csv",
-        "tags.csv",
+        "tag_table.csv",
     ]
     queue = pd.read_csv(tmp_path / "folder" / "queue.csv", keep_default_na=False)
     assert list(queue["example"]) == list(result.examples["example"])
     # every example's tags: the queue's rows, and the given tags as suggested elsewhere
-    every = pd.read_csv(tmp_path / "folder" / "tags.csv", keep_default_na=False)
+    every = pd.read_csv(tmp_path / "folder" / "tag_table.csv", keep_default_na=False)
     assert list(every["example"]) == list(range(len(given)))
     pd.testing.assert_frame_equal(
         every.set_index("example").loc[queue["example"]].reset_index(), queue

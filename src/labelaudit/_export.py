@@ -28,7 +28,7 @@ def read_issue_table(audit_dir: Path) -> Any:
         table = pd.read_csv(csv, index_col="example", keep_default_na=False)
     elif is_multilabel(audit_dir):
         raise InvalidInputError(
-            f"{audit_dir} holds a multi-label audit (queue.csv, tags.csv), not the issue "
+            f"{audit_dir} holds a multi-label audit (queue.csv, tag_table.csv), not the issue "
             "table of labelaudit audit."
         )
     else:

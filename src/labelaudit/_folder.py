@@ -20,11 +20,20 @@ def check_out_dir(
     force: bool,
     names: tuple[str, ...] = (*OUTPUTS, "pred_probs.npy"),
     options: tuple[str, str] = ("--force", "--out"),
+    inputs: tuple[Path | None, ...] = (),
 ) -> None:
-    """Refuse to overwrite an earlier run's files unless ``force``; ``options`` name the
-    overwrite switch and the folder in the messages."""
+    """Refuse to overwrite an earlier run's files unless ``force``, and the run's own
+    ``inputs`` even with it; ``options`` name the overwrite switch and the folder in the
+    messages."""
     if out.exists() and not out.is_dir():
         raise InvalidInputError(f"{options[1]} {out} is a file; give a folder.")
+    given = {path.resolve() for path in inputs if path is not None}
+    for name in names:
+        if (out / name).resolve() in given:
+            raise InvalidInputError(
+                f"{out / name} is an input of this run, and the outputs would overwrite it; "
+                f"choose another {options[1]} (or rename the input)."
+            )
     clashes = [name for name in names if (out / name).exists()]
     if clashes and not force:
         raise InvalidInputError(
@@ -103,7 +112,7 @@ MULTILABEL_OUTPUTS = (
     "tag_issues.csv",
     "classes.csv",
     "summary.json",
-    "tags.csv",
+    "tag_table.csv",
 )
 
 

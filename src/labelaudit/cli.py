@@ -23,7 +23,7 @@ from rich.table import Table
 
 from labelaudit._audit import NO_SYSTEMATIC
 from labelaudit._cli_io import load_labels, parse_class_names
-from labelaudit._folder import check_out_dir, summary_dict, write_outputs
+from labelaudit._folder import OUTPUTS, check_out_dir, summary_dict, write_outputs
 from labelaudit.exceptions import LabelauditError, LabelauditWarning
 
 app = typer.Typer(
@@ -155,7 +155,6 @@ def demo(
 ) -> None:
     """Audit scikit-learn's digits with injected noise (15% of 1s labeled 7, 2% slips)."""
     from labelaudit._demo import EXAMPLES, run_demo, write_examples
-    from labelaudit._folder import OUTPUTS
 
     check_out_dir(out, force, (*OUTPUTS, EXAMPLES))
     demo_run = run_demo(cross_validate)
@@ -241,7 +240,9 @@ def audit(
 
     if engine not in ("auto", "numpy", "streaming"):
         raise UsageError(f"--engine must be auto, numpy or streaming. Got {engine!r}.")
-    check_out_dir(out, force)
+    # pred_probs.npy is written (and so overwritten) only when a model is trained here
+    outputs: tuple[str, ...] = (*OUTPUTS, "pred_probs.npy") if table is not None else OUTPUTS
+    check_out_dir(out, force, outputs, inputs=(labels, pred_probs, table, data))
     metadata: dict[str, Any] = {}
     names: list[str] | None
     if table is not None:
@@ -356,7 +357,7 @@ def annotators(
     )
     from labelaudit.report import render_annotators
 
-    check_out_dir(out, force, ANNOTATOR_OUTPUTS)
+    check_out_dir(out, force, ANNOTATOR_OUTPUTS, inputs=(annotations, pred_probs))
     table, encoded = load_annotations(annotations)
     probs, columns = None, None
     if pred_probs is not None:
@@ -530,7 +531,7 @@ def multilabel(
     from labelaudit._folder import MULTILABEL_OUTPUTS, write_multilabel
     from labelaudit.multilabel import audit as run_audit
 
-    check_out_dir(out, force, MULTILABEL_OUTPUTS)
+    check_out_dir(out, force, MULTILABEL_OUTPUTS, inputs=(labels, pred_probs, table))
     tags, probs, names, metadata = _tag_inputs(
         labels, pred_probs, table, label_columns, class_names, separator, folds, seed
     )

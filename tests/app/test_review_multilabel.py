@@ -91,9 +91,9 @@ def test_without_a_summary_the_classes_are_the_tags_seen(tag_audit_dir):
 
 def test_a_folder_written_before_the_review_took_tags_says_what_to_do(tmp_path):
     write_tag_audit(tmp_path)
-    (tmp_path / "tags.csv").unlink()
+    (tmp_path / "tag_table.csv").unlink()
     with pytest.raises(
-        InvalidInputError, match=r"tags.csv is missing.*labelaudit multilabel again"
+        InvalidInputError, match=r"tag_table.csv is missing.*labelaudit multilabel again"
     ):
         Review.open(tmp_path)
 

@@ -52,7 +52,7 @@ def create_app(
     audit_dir : str or Path
         A folder written by ``labelaudit audit`` or ``labelaudit demo`` (its
         ``issues.parquet`` or ``issues.csv``), or by ``labelaudit multilabel`` (its
-        ``tags.csv``; each example's tags are then decided). Decisions are appended to
+        ``tag_table.csv``; each example's tags are then decided). Decisions are appended to
         its ``decisions.csv``, and read back when the page is opened again.
     data : str, Path or pandas.DataFrame, optional
         A table with one row per example of the audit, in its order, shown beside each

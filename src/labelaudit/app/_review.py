@@ -116,10 +116,10 @@ def read_tag_table(audit_dir: Path) -> Any:
     each flagged tag's reason (one line each); an example is systematic if one of its
     flagged tags is."""
     pd = import_pandas()
-    tags = _read_csv(audit_dir / "tags.csv", TAG_COLUMNS)
+    tags = _read_csv(audit_dir / "tag_table.csv", TAG_COLUMNS)
     if not np.array_equal(tags["example"].to_numpy(), np.arange(len(tags))):
         raise InvalidInputError(
-            f"{audit_dir / 'tags.csv'} must list the examples 0, 1, 2... in order, as "
+            f"{audit_dir / 'tag_table.csv'} must list the examples 0, 1, 2... in order, as "
             "labelaudit multilabel writes it."
         )
     issues = _read_csv(audit_dir / "tag_issues.csv", TAG_ISSUE_COLUMNS).astype(

@@ -111,7 +111,7 @@ class MultilabelAudit:
 
     def save(self, folder: str | Path, *, force: bool = False) -> None:
         """Write the folder that ``labelaudit multilabel --out`` writes: ``report.html``,
-        ``queue.csv`` (:attr:`examples`), ``tags.csv`` (:meth:`tag_table`, which the
+        ``queue.csv`` (:attr:`examples`), ``tag_table.csv`` (:meth:`tag_table`, which the
         review page reads), ``tag_issues.csv``, ``classes.csv`` and ``summary.json``.
 
         Parameters

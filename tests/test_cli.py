@@ -1021,6 +1021,14 @@ def test_outputs_never_overwrite_the_inputs_of_the_run(tag_files, npy_inputs):
     args = ["--labels", n / "issues.csv", "--pred-probs", n / "probs.npy", "--out", n, "--force"]
     assert "is an input of this run" in one_error_line(invoke("audit", *args))
     assert np.load(n / "issues.csv").shape == (300,)  # kept
+    (n / "issues.csv").unlink()
+    assert invoke("audit", "--labels", n / "labels.npy", "--pred-probs", n / "probs.npy",
+                  "--out", n / "a").exit_code == 0  # fmt: skip
+    pd.DataFrame({"text": ["x"] * 300}).to_csv(n / "data.csv", index=False)
+    line = one_error_line(
+        invoke("export", n / "a", "--data", n / "data.csv", "--out", n / "data.csv", "--force")
+    )
+    assert "is the --data table" in line and len(pd.read_csv(n / "data.csv")) == 300
     # a model's pred_probs.npy from an earlier run: read, not written, by a --labels run
     np.save(n / "pred_probs.npy", np.load(n / "probs.npy"))
     again = invoke(

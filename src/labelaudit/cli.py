@@ -584,6 +584,8 @@ def export(
     target = out or audit_dir / f"relabel_queue{suffix}"
     if target.is_dir():
         raise UsageError(f"--out {target} is a folder; give a file name.")
+    if data is not None and target.resolve() == data.resolve():
+        raise UsageError(f"--out {target} is the --data table; give another file name.")
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to overwrite it.")
     if is_multilabel(audit_dir):

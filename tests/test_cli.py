@@ -1077,7 +1077,9 @@ def test_multilabel_command_from_a_feature_table(tmp_path, monkeypatch):
     served = invoke("review", tmp_path / "o0", "--no-open")
     assert served.exit_code == 0, served.output
     n = len(pd.read_csv(tmp_path / "o0" / "queue.csv"))
-    assert f"Reviewing the {n} flagged examples" in " ".join(served.output.split())
+    said = " ".join(served.output.split())
+    assert f"Reviewing the {n} examples with flagged tags" in said
+    assert f"Stopped. 0 of {n} reviewed: 0 retagged, 0 to remove, 0 kept." in said
     errors = [
         (["--table", tmp_path / "cols.csv"], "--table needs --label-columns"),
         (["--table", tmp_path / "cols.csv", "--label-columns", "a,zz"], "no column(s) ['zz']"),

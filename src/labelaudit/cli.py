@@ -660,7 +660,7 @@ def review(
     name = "localhost" if host in ("127.0.0.1", "0.0.0.0") else f"[{host}]" if ":" in host else host
     url = f"http://{name}:{server.port}/"
     out_console.print(
-        f"Reviewing the {len(state.queue)} flagged examples of {audit_dir} at {url}\n"
+        f"Reviewing the {len(state.queue)} {_queued(state)} of {audit_dir} at {url}\n"
         f"Decisions are saved to {state.path}; Ctrl+C stops the server.",
         highlight=False,
         markup=False,
@@ -675,7 +675,8 @@ def review(
         pass
     finally:
         server.server_close()
-    out_console.print(f"Stopped. {_reviewed_line(state.progress())}", highlight=False)
+    line = _reviewed_line(state.progress(), "retagged" if state.multilabel else "relabeled")
+    out_console.print(f"Stopped. {line}", highlight=False)
 
 
 def _check_recorded_data(audit_dir: Path, data: Path | None) -> None:
@@ -715,10 +716,14 @@ def _review_server(application: Any, host: str, port: int) -> Any:
     return server
 
 
-def _reviewed_line(progress: dict[str, Any]) -> str:
+def _queued(state: Any) -> str:
+    return "examples with flagged tags" if state.multilabel else "flagged examples"
+
+
+def _reviewed_line(progress: dict[str, Any], relabeled: str) -> str:
     return (
         f"{progress['n_reviewed']} of {progress['n_queue']} reviewed: {progress['n_relabel']} "
-        f"relabeled, {progress['n_remove']} to remove, {progress['n_keep']} kept."
+        f"{relabeled}, {progress['n_remove']} to remove, {progress['n_keep']} kept."
     )
 
 

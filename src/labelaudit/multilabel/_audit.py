@@ -251,29 +251,35 @@ def _examples_frame(names: list[str], tags: Any, p_wrong: Any, flagged: Any) -> 
     return frame.iloc[order].reset_index(drop=True)
 
 
+def _row_strings(codes: Any, tokens: list[list[str]]) -> Any:
+    """One string per row of ``codes`` (N x K small ints): the ``tokens[v - 1][c]`` of its
+    non-zero entries v, joined by :data:`TAG_SEPARATOR`. Each distinct row is joined once
+    (rows repeat: at most 2**K tag sets, far fewer in practice)."""
+    codes = np.ascontiguousarray(codes, dtype=np.int8)
+    keys = codes.view(np.dtype((np.void, codes.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    joined = [
+        TAG_SEPARATOR.join(tokens[codes[i, c] - 1][c] for c in np.flatnonzero(codes[i]))
+        for i in first
+    ]
+    return np.asarray(joined, dtype=object)[inverse.ravel()]
+
+
 def _tag_rows(names: list[str], tags: Any, p_wrong: Any, flagged: Any, rows: Any) -> pd.DataFrame:
     """The queue's columns for the examples ``rows`` (None: all), in that order."""
     rows = np.arange(tags.shape[0]) if rows is None else rows
-    p_any = 1 - np.prod(1 - p_wrong[rows], axis=1)
-    suggested = tags[rows] ^ flagged[rows]
-
-    def joined(row: Any) -> str:
-        return TAG_SEPARATOR.join(names[c] for c in np.flatnonzero(row))
-
-    changes = [
-        TAG_SEPARATOR.join(
-            ("-" if tags[i, c] else "+") + names[c] for c in np.flatnonzero(flagged[i])
-        )
-        for i in rows
-    ]
+    given, flags = tags[rows], flagged[rows]
     frame: pd.DataFrame = import_pandas().DataFrame(
         {
             "example": rows,
-            "given_tags": [joined(tags[i]) for i in rows],
-            "suggested_tags": [joined(row) for row in suggested],
-            "changes": changes,
-            "n_flagged": flagged[rows].sum(axis=1),
-            "p_any_wrong": p_any,
+            "given_tags": _row_strings(given, [names]),
+            "suggested_tags": _row_strings(given ^ flags, [names]),
+            # 1: a tag to add, 2: a tag to remove
+            "changes": _row_strings(
+                flags * (1 + given), [["+" + n for n in names], ["-" + n for n in names]]
+            ),
+            "n_flagged": flags.sum(axis=1),
+            "p_any_wrong": 1 - np.prod(1 - p_wrong[rows], axis=1),
         }
     )
     return frame

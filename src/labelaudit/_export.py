@@ -50,14 +50,24 @@ def is_multilabel(audit_dir: Path) -> bool:
     return (audit_dir / "queue.csv").exists() and (audit_dir / "tag_issues.csv").exists()
 
 
+def read_tag_file(path: Path, columns: list[str]) -> Any:
+    """One table of a multi-label folder (text kept as written), checked for ``columns``."""
+    if not path.is_file():
+        raise InvalidInputError(
+            f"{path} is missing from the multi-label audit folder; run labelaudit multilabel "
+            "again to write it."
+        )
+    table = import_pandas().read_csv(path, keep_default_na=False)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InvalidInputError(f"{path} lacks the columns {missing}.")
+    return table
+
+
 def read_tag_queue(audit_dir: Path) -> Any:
     """A multi-label folder's queue, with the number of examples audited (for
     :func:`with_data`'s check) from its summary.json."""
-    pd = import_pandas()
-    queue = pd.read_csv(audit_dir / "queue.csv", keep_default_na=False)
-    missing = [c for c in TAG_COLUMNS if c not in queue.columns]
-    if missing:
-        raise InvalidInputError(f"{audit_dir}: queue.csv lacks the columns {missing}.")
+    queue = read_tag_file(audit_dir / "queue.csv", TAG_COLUMNS)
     try:
         summary = json.loads((audit_dir / "summary.json").read_text(encoding="utf-8"))
         queue.attrs["n_examples"] = int(summary["n_examples"])
@@ -125,7 +135,9 @@ def _suggestion(record: dict[str, Any]) -> tuple[list[str], Any]:
     """The suggested choices of a queue row and its score: one label, or a multi-label
     row's suggested tags (``"; "``-joined) for a ``choice="multiple"`` config."""
     if "suggested_tags" in record:
-        tags = [tag for tag in str(record["suggested_tags"]).split("; ") if tag]
+        from labelaudit.multilabel._audit import TAG_SEPARATOR
+
+        tags = [tag for tag in str(record["suggested_tags"]).split(TAG_SEPARATOR) if tag]
         return tags, record["p_any_wrong"]
     return [record["suggested_label"]], record["p_mislabeled"]
 

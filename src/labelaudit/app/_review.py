@@ -27,7 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._export import COLUMNS, TAG_COLUMNS, is_multilabel, read_issue_table
+from labelaudit._export import (
+    COLUMNS,
+    TAG_COLUMNS,
+    is_multilabel,
+    read_issue_table,
+    read_tag_file,
+)
 from labelaudit._results import import_pandas
 from labelaudit.core.verdict import wilson
 from labelaudit.exceptions import InvalidInputError
@@ -96,33 +102,19 @@ def image_column(data: Any) -> str | None:
     return None
 
 
-def _read_csv(path: Path, columns: list[str]) -> Any:
-    pd = import_pandas()
-    if not path.is_file():
-        raise InvalidInputError(
-            f"{path} is missing: the review page reads it from a multi-label audit folder. "
-            "Run labelaudit multilabel again to write it."
-        )
-    table = pd.read_csv(path, keep_default_na=False)
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InvalidInputError(f"{path} lacks the columns {missing}.")
-    return table
-
-
 def read_tag_table(audit_dir: Path) -> Any:
     """A multi-label folder as an issue table, one row per example: the given and
     suggested tags as the labels, ``p_any_wrong`` as ``p_mislabeled``, the changes, and
     each flagged tag's reason (one line each); an example is systematic if one of its
     flagged tags is."""
     pd = import_pandas()
-    tags = _read_csv(audit_dir / "tag_table.csv", TAG_COLUMNS)
+    tags = read_tag_file(audit_dir / "tag_table.csv", TAG_COLUMNS)
     if not np.array_equal(tags["example"].to_numpy(), np.arange(len(tags))):
         raise InvalidInputError(
             f"{audit_dir / 'tag_table.csv'} must list the examples 0, 1, 2... in order, as "
             "labelaudit multilabel writes it."
         )
-    issues = _read_csv(audit_dir / "tag_issues.csv", TAG_ISSUE_COLUMNS).astype(
+    issues = read_tag_file(audit_dir / "tag_issues.csv", TAG_ISSUE_COLUMNS).astype(
         {"class_name": str, "reason": str, "kind": str}
     )
     sign = np.where(issues["action"] == "add", "+", "-")

@@ -66,11 +66,10 @@ def pairwise_plan(
     counts: np.ndarray[Any, Any],
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Operations (CSR layout: ``ops[start[k]:start[k + 1]]``) summing ``counts[k]`` values."""
-    counts = np.asarray(counts, dtype=np.int64)
-    start = np.empty(counts.shape[0] + 1, dtype=np.int64)
-    ops = np.empty(_write_plan(counts, np.empty(0, dtype=np.int64), start), dtype=np.int64)
-    _write_plan(counts, ops, start)
-    return ops, start
+    plan: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]] = _plan_of(
+        np.asarray(counts, dtype=np.int64)
+    )
+    return plan
 
 
 @njit(cache=True, inline="always")
@@ -120,7 +119,7 @@ def _pairwise_sum(values: Any, begin: int, ops: Any, op_begin: int, op_end: int)
 
 @njit(cache=True)
 def _plan_of(counts: Any) -> Any:
-    """:func:`pairwise_plan` of ``counts``, compiled."""
+    """:func:`pairwise_plan` of ``counts`` (int64), callable from compiled code."""
     start = np.empty(counts.shape[0] + 1, dtype=np.int64)
     ops = np.empty(_write_plan(counts, np.empty(0, dtype=np.int64), start), dtype=np.int64)
     _write_plan(counts, ops, start)

@@ -125,7 +125,7 @@ def test_the_estimator_passed_is_not_fitted(iris):
         # scikit-learn's splitter error, and a broadcasting error for one class
         ({"cv": 60}, "cv=60 stratified folds need a class with at least 60 examples; the lar"),
         ({"y": np.full(150, 7)}, "y holds a single class"),
-        ({"y": np.zeros((150, 2))}, r"y must be 1-D.*OneVsRestClassifier.*labelaudit.multilabel"),
+        ({"y": np.zeros((150, 2))}, r"y must be 1-D.*labelaudit.multilabel.cross_val_pred_probs"),
         ({"y": np.zeros((150, 1))}, r"y must be 1-D.*\(150, 1\)\.$"),
         ({"y": np.linspace(0, 1, 150)}, "Unknown label type"),
         # a None among string labels raised numpy's TypeError from sorting them

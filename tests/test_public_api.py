@@ -45,6 +45,7 @@ def test_all_is_pinned_and_sorted():
         "MultilabelAudit",
         "audit",
         "class_noise",
+        "cross_val_pred_probs",
         "find_label_issues",
         "find_label_issues_per_class",
         "label_quality_scores",

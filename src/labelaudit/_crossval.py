@@ -23,8 +23,8 @@ def encode_labels(y: Any) -> tuple[IntArray, np.ndarray[Any, Any]]:
     if arr.ndim != 1:
         hint = (
             " For multi-label data (a 0/1 column per class), get pred_probs from "
-            "sklearn.model_selection.cross_val_predict(OneVsRestClassifier(model), X, Y, "
-            "method='predict_proba') and audit them with labelaudit.multilabel."
+            "labelaudit.multilabel.cross_val_pred_probs(model, X, Y) (one-vs-rest) and "
+            "audit them with labelaudit.multilabel."
             if arr.ndim == 2 and arr.shape[1] > 1
             else ""
         )
@@ -144,22 +144,13 @@ def cross_val_pred_probs(
     >>> pred_probs.shape, bool(abs(pred_probs.sum(axis=1) - 1).max() < 1e-9)
     ((150, 3), True)
     """
-    from joblib import Parallel, delayed
+    from joblib import delayed
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.utils.validation import _num_samples
 
     codes, classes = encode_labels(y)
-    if _num_samples(X) != codes.size:
-        raise InvalidInputError(
-            f"X and y must have the same number of rows. Got {_num_samples(X)} and {codes.size}."
-        )
-    if not hasattr(estimator, "predict_proba"):
-        raise InvalidInputError(
-            f"estimator must have predict_proba (a probabilistic classifier). "
-            f"Got {type(estimator).__name__}; wrap a classifier without it (such as SVC) in "
-            "sklearn.calibration.CalibratedClassifierCV, e.g. CalibratedClassifierCV(SVC())."
-        )
+    check_rows(X, codes.size, "y")
+    check_proba(estimator)
     if classes.size < 2:
         raise InvalidInputError(
             f"y holds a single class ({classes[0]!r}); label errors are found between "
@@ -182,14 +173,44 @@ def cross_val_pred_probs(
         warnings.filterwarnings("ignore", "The least populated class", UserWarning)
         folds = list(splitter.split(np.zeros((codes.size, 1)), codes))
     _warn_rare(codes, classes, len(folds))
-    jobs = (
+    jobs = [
         delayed(_fit_predict)(clone(estimator), X, codes, train, test, classes.size)
         for train, test in folds
-    )
-    out = np.zeros((codes.size, classes.size))
+    ]
+    return run_folds(jobs, (codes.size, classes.size), n_jobs, callback)
+
+
+def check_rows(X: Any, n_rows: int, labels_name: str) -> None:
+    """Raise unless ``X`` has ``n_rows`` rows (as many as the labels)."""
+    from sklearn.utils.validation import _num_samples
+
+    if _num_samples(X) != n_rows:
+        raise InvalidInputError(
+            f"X and {labels_name} must have the same number of rows. Got {_num_samples(X)} "
+            f"and {n_rows}."
+        )
+
+
+def check_proba(estimator: Any) -> None:
+    """Raise unless ``estimator`` can give probabilities."""
+    if not hasattr(estimator, "predict_proba"):
+        raise InvalidInputError(
+            f"estimator must have predict_proba (a probabilistic classifier). "
+            f"Got {type(estimator).__name__}; wrap a classifier without it (such as SVC) in "
+            "sklearn.calibration.CalibratedClassifierCV, e.g. CalibratedClassifierCV(SVC())."
+        )
+
+
+def run_folds(
+    jobs: list[Any], shape: tuple[int, int], n_jobs: int | None, callback: ProgressCallback | None
+) -> FloatArray:
+    """Run the folds' ``(test rows, probabilities)`` jobs through joblib into one array."""
+    from joblib import Parallel
+
+    out = np.zeros(shape)
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
     for done, (test, probs) in enumerate(results, start=1):
         out[test] = probs
         if callback is not None:
-            callback(done, len(folds))
+            callback(done, len(jobs))
     return out

@@ -107,17 +107,13 @@ def cross_validate(estimator: Any, X: Any, y: Any, folds: int, seed: int) -> np.
 def cross_validate_tags(X: Any, tags: Any, n_classes: int, folds: int, seed: int) -> Any:
     """Out-of-sample probabilities of each class, from the default model of ``X`` fitted
     one-vs-rest on the tags (lists of class indices or a 0/1 matrix), in shuffled folds."""
-    from sklearn.model_selection import KFold, cross_val_predict
-    from sklearn.multiclass import OneVsRestClassifier
-
     from labelaudit.io import default_model
-    from labelaudit.multilabel._checks import as_tags
+    from labelaudit.multilabel import cross_val_pred_probs
 
-    Y = as_tags(tags, len(X), n_classes).astype(np.int64)
-    model = OneVsRestClassifier(default_model(X))
-    splits = KFold(folds, shuffle=True, random_state=seed)
     with out_console.status(f"Cross-validating {n_classes} one-vs-rest models ({folds} folds)"):
-        return cross_val_predict(model, X, Y, cv=splits, method="predict_proba")
+        return cross_val_pred_probs(
+            default_model(X), X, tags, n_classes=n_classes, cv=folds, random_state=seed
+        )
 
 
 def print_summary(result: Any, top: int, extra: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ audited by confident learning; the results are equal to cleanlab 2.9's
 """
 
 from labelaudit.multilabel._audit import MultilabelAudit, audit
+from labelaudit.multilabel._crossval import cross_val_pred_probs
 from labelaudit.multilabel._multilabel import (
     class_noise,
     find_label_issues,
@@ -19,6 +20,7 @@ __all__ = [
     "MultilabelAudit",
     "audit",
     "class_noise",
+    "cross_val_pred_probs",
     "find_label_issues",
     "find_label_issues_per_class",
     "label_quality_scores",

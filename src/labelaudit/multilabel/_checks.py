@@ -46,12 +46,13 @@ def as_class_probs(pred_probs: Any) -> FloatArray:
     return arr
 
 
-def as_tags(labels: Any, n_samples: int, n_classes: int) -> BoolArray:
+def as_tags(labels: Any, n_samples: int, n_classes: int, *, width: str | None = None) -> BoolArray:
     """The given label sets as an (n_samples, n_classes) bool matrix.
 
     ``labels`` is either an indicator matrix (a 2-D array, DataFrame or SciPy sparse
     matrix of 0/1, as scikit-learn's MultiLabelBinarizer makes) or one collection of
-    class indices per example (``[[0, 2], [1], []]``, as cleanlab takes).
+    class indices per example (``[[0, 2], [1], []]``, as cleanlab takes). ``width`` says
+    where the number of classes comes from, in errors (default: pred_probs' columns).
     """
     if hasattr(labels, "toarray"):  # a SciPy sparse indicator matrix
         labels = labels.toarray()
@@ -70,7 +71,7 @@ def as_tags(labels: Any, n_samples: int, n_classes: int) -> BoolArray:
                 f"{arr.dtype}; for one class per example use labelaudit.find_label_issues."
             )
         labels = list(arr)
-    return _index_sets(labels, n_samples, n_classes)
+    return _index_sets(labels, n_samples, n_classes, width or f"pred_probs has {n_classes} columns")
 
 
 def _no_missing(missing: np.ndarray[Any, Any]) -> None:
@@ -99,7 +100,7 @@ def _indicator(arr: np.ndarray[Any, Any], n_samples: int, n_classes: int) -> Boo
     return arr.astype(bool)
 
 
-def _index_sets(labels: Any, n_samples: int, n_classes: int) -> BoolArray:
+def _index_sets(labels: Any, n_samples: int, n_classes: int, width: str) -> BoolArray:
     if isinstance(labels, str):
         raise InvalidInputError(
             "labels must be one list of class indices per example, not a string."
@@ -136,8 +137,8 @@ def _index_sets(labels: Any, n_samples: int, n_classes: int) -> BoolArray:
     ):
         bad = _first_bad(values, n_classes)
         raise InvalidInputError(
-            f"labels must list class indices, integers in [0, {n_classes}) (pred_probs has "
-            f"{n_classes} columns). Got {bad!r}; encode class names first "
+            f"labels must list class indices, integers in [0, {n_classes}) ({width}). "
+            f"Got {bad!r}; encode class names first "
             "(sklearn.preprocessing.MultiLabelBinarizer)."
         )
     owner = np.repeat(np.arange(len(rows)), lengths)

@@ -126,7 +126,7 @@ def find_label_issues_per_class(
         list of class indices per example (``[[0, 2], [1], []]``, cleanlab's format).
     pred_probs : array-like of shape (n_samples, n_classes)
         Out-of-sample probability that each class applies (rows need not sum to 1), such
-        as ``predict_proba`` of a ``OneVsRestClassifier`` run through cross-validation.
+        as :func:`labelaudit.multilabel.cross_val_pred_probs` gives.
     method : str, default="prune_by_noise_rate"
         How each class's binary problem is filtered; see :func:`labelaudit.find_label_issues`.
     frac_noise : float in (0, 1], default=1.0

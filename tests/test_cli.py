@@ -1136,3 +1136,43 @@ def test_export_of_a_multilabel_audit(tag_files, fmt, tmp_path):
         assert "1 decided on the review page left out" in " ".join(result.output.split())
         left = pd.read_csv(target, keep_default_na=False)["example"].tolist()
         assert left == [e for e in queue["example"] if e != decided]
+
+
+@pytest.mark.parametrize("cold", [True, False])
+def test_the_spinner_says_when_the_kernels_compile(monkeypatch, cold):
+    import io
+
+    from rich.console import Console
+
+    from labelaudit import cli
+    from labelaudit.engines import _inmemory
+
+    shown = io.StringIO()
+    monkeypatch.setattr(cli, "err_console", Console(file=shown, force_terminal=True, width=200))
+    monkeypatch.setattr(_inmemory, "kernels_need_compiling", lambda: cold)
+    with cli.working("Auditing 5 examples"):
+        pass
+    assert "Auditing 5 examples" in shown.getvalue()
+    assert ("first run: compiling kernels" in shown.getvalue()) is cold
+
+
+def test_kernels_need_compiling_reads_numbas_cache(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from labelaudit.engines._inmemory import kernels_need_compiling
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 60)
+    la.audit(labels, 0.1 + 0.7 * np.eye(3)[labels])  # compiled or loaded
+    assert not kernels_need_compiling()
+    code = "from labelaudit.engines._inmemory import kernels_need_compiling as f; print(f())"
+    empty = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert empty.stdout.strip() == "True"

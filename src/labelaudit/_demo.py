@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,11 @@ def inject_noise(y: np.ndarray[Any, Any], rng: np.random.Generator) -> np.ndarra
     return noisy
 
 
-def run_demo(cross_validate: Callable[..., Any]) -> DemoRun:
-    """Inject the noise, cross-validate a logistic regression, audit, render."""
+def run_demo(
+    cross_validate: Callable[..., Any], working: Callable[[str], AbstractContextManager[None]]
+) -> DemoRun:
+    """Inject the noise, cross-validate a logistic regression, audit, render (``working``:
+    what shows that the audit runs)."""
     from sklearn.datasets import load_digits
     from sklearn.linear_model import LogisticRegression
 
@@ -51,7 +55,8 @@ def run_demo(cross_validate: Callable[..., Any]) -> DemoRun:
     noisy = inject_noise(y, np.random.default_rng(SEED))
     model = LogisticRegression(max_iter=1000)
     probs = cross_validate(model, digits.data / 16.0, noisy, FOLDS, SEED)
-    result = audit(noisy, probs, class_names=[str(d) for d in range(10)])
+    with working(f"Auditing {len(y):,} digits"):
+        result = audit(noisy, probs, class_names=[str(d) for d in range(10)])
     injected = noisy != y
     metadata = {
         "data": "scikit-learn digits (1,797 8x8 images), bundled",

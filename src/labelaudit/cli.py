@@ -11,7 +11,8 @@ import functools
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -116,6 +117,19 @@ def cross_validate_tags(X: Any, tags: Any, n_classes: int, folds: int, seed: int
         )
 
 
+@contextmanager
+def working(what: str) -> Iterator[None]:
+    """A spinner on stderr (on a terminal) while ``what`` runs, which says so when the
+    kernels are about to be compiled (the first run after installing: a minute of silence
+    otherwise looks like a hang)."""
+    from labelaudit.engines._inmemory import kernels_need_compiling
+
+    if kernels_need_compiling():
+        what += " (first run: compiling kernels, up to a minute)"
+    with err_console.status(what):
+        yield
+
+
 def print_summary(result: Any, top: int, extra: list[str] | None = None) -> None:
     """Health, systematic pairs with advice, and the top individual issues."""
     out_console.print(result.headline(), style="bold", markup=False)
@@ -153,7 +167,7 @@ def demo(
     from labelaudit._demo import EXAMPLES, run_demo, write_examples
 
     check_out_dir(out, force, (*OUTPUTS, EXAMPLES))
-    demo_run = run_demo(cross_validate)
+    demo_run = run_demo(cross_validate, working)
     found = demo_run.found
     extra = [
         f"Injected {demo_run.n_injected} errors ({demo_run.n_systematic} ones labeled 7, "
@@ -299,14 +313,15 @@ def audit(
             f"--data {data} has {len(rows)} rows for {len(codes)} labels; give one row per "
             "example, in the order of the labels."
         )
-    if isinstance(probs, StreamedFile):
-        result = run_audit(codes, probs.path, class_names=names, engine="streaming")
-        metadata["engine"] = "streaming (blocks of the .npy file)"
-    else:
-        result = run_audit(codes, probs, class_names=names)
-        metadata["engine"] = "numpy (in memory)"
-    texts = None if rows is None else example_texts(rows, result, REPORT_TOP)
-    report = render(result, metadata=metadata, texts=texts, top=REPORT_TOP)
+    with working(f"Auditing {len(codes):,} examples"):
+        if isinstance(probs, StreamedFile):
+            result = run_audit(codes, probs.path, class_names=names, engine="streaming")
+            metadata["engine"] = "streaming (blocks of the .npy file)"
+        else:
+            result = run_audit(codes, probs, class_names=names)
+            metadata["engine"] = "numpy (in memory)"
+        texts = None if rows is None else example_texts(rows, result, REPORT_TOP)
+        report = render(result, metadata=metadata, texts=texts, top=REPORT_TOP)
     shown = table if table is not None else data
     summary = summary_dict(result, metadata, None if shown is None else str(shown.resolve()))
     print_summary(result, top)
@@ -531,7 +546,8 @@ def multilabel(
     tags, probs, names, metadata = _tag_inputs(
         labels, pred_probs, table, label_columns, class_names, separator, folds, seed
     )
-    result = run_audit(tags, probs, class_names=names)
+    with working(f"Auditing the tags of {probs.shape[0]:,} examples"):
+        result = run_audit(tags, probs, class_names=names)
     _print_tag_summary(result, top)
     shown = None if table is None else str(table.resolve())
     written = ", ".join(str(path) for path in write_multilabel(result, out, metadata, shown))

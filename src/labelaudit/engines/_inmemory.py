@@ -44,6 +44,26 @@ def kernels() -> ModuleType:
     return _kernels
 
 
+def kernels_need_compiling() -> bool:
+    """Whether numba's on-disk cache lacks the kernels every audit runs (or holds them for
+    an older source): the first call then compiles them, up to a minute on two cores,
+    where it otherwise loads them in about a second. False when the cache cannot be read."""
+    from labelaudit.core import _posterior_kernels
+
+    kern = kernels()
+    try:
+        return not all(  # the first pass's, the joint's and the posterior's
+            dispatcher._cache._cache_file._load_index()
+            for dispatcher in (
+                kern.class_sums,
+                kern.confident_rows,
+                _posterior_kernels.log_likelihood,
+            )
+        )
+    except Exception:  # a numba whose cache objects differ: nothing is known
+        return False
+
+
 def compiled(probs: FloatArray) -> bool:
     """Whether ``probs`` goes through the compiled kernels."""
     return USE_KERNELS and probs.dtype in KERNEL_DTYPES

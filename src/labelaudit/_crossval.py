@@ -51,13 +51,13 @@ def encode_labels(y: Any) -> tuple[IntArray, np.ndarray[Any, Any]]:
     return codes.astype(np.int64), classes
 
 
-def _splitter(cv: Any, random_state: Any) -> Any:
-    from sklearn.model_selection import StratifiedKFold
-
+def splitter(cv: Any, random_state: Any, folds: Any) -> Any:
+    """The splitter ``cv`` names: a number of ``folds`` (a scikit-learn class such as
+    ``StratifiedKFold``, shuffled when ``random_state`` is given), or ``cv`` itself."""
     if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
         if cv < 2:
             raise InvalidInputError(f"The 'cv' parameter must be an int >= 2. Got {cv!r}.")
-        return StratifiedKFold(int(cv), shuffle=random_state is not None, random_state=random_state)
+        return folds(int(cv), shuffle=random_state is not None, random_state=random_state)
     if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
         return cv
     raise InvalidInputError(
@@ -156,22 +156,22 @@ def cross_val_pred_probs(
             f"y holds a single class ({classes[0]!r}); label errors are found between "
             "classes, so at least two are needed."
         )
-    splitter = _splitter(cv, random_state)
-    if isinstance(splitter, StratifiedKFold) and splitter.n_splits > codes.size:
+    splits = splitter(cv, random_state, StratifiedKFold)
+    if isinstance(splits, StratifiedKFold) and splits.n_splits > codes.size:
         raise InvalidInputError(
-            f"cv={splitter.n_splits} folds need at least {splitter.n_splits} examples. Got "
+            f"cv={splits.n_splits} folds need at least {splits.n_splits} examples. Got "
             f"{codes.size}; use fewer folds."
         )
     largest = int(np.bincount(codes).max())
-    if isinstance(splitter, StratifiedKFold) and splitter.n_splits > largest:
+    if isinstance(splits, StratifiedKFold) and splits.n_splits > largest:
         raise InvalidInputError(
-            f"cv={splitter.n_splits} stratified folds need a class with at least "
-            f"{splitter.n_splits} examples; the largest has {largest}. Use {max(largest, 2)} "
+            f"cv={splits.n_splits} stratified folds need a class with at least "
+            f"{splits.n_splits} examples; the largest has {largest}. Use {max(largest, 2)} "
             "folds or fewer."
         )
     with warnings.catch_warnings():  # _warn_rare says it, with what to do about it
         warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-        folds = list(splitter.split(np.zeros((codes.size, 1)), codes))
+        folds = list(splits.split(np.zeros((codes.size, 1)), codes))
     _warn_rare(codes, classes, len(folds))
     jobs = [
         delayed(_fit_predict)(clone(estimator), X, codes, train, test, classes.size)

@@ -51,15 +51,14 @@ def kernels_need_compiling() -> bool:
     from labelaudit.core import _posterior_kernels
 
     kern = kernels()
+    # the first pass's, the joint's and the posterior's (numba's own cache objects)
+    dispatchers: tuple[Any, ...] = (
+        kern.class_sums,
+        kern.confident_rows,
+        _posterior_kernels.log_likelihood,
+    )
     try:
-        return not all(  # the first pass's, the joint's and the posterior's
-            dispatcher._cache._cache_file._load_index()
-            for dispatcher in (
-                kern.class_sums,
-                kern.confident_rows,
-                _posterior_kernels.log_likelihood,
-            )
-        )
+        return not all(d._cache._cache_file._load_index() for d in dispatchers)
     except Exception:  # a numba whose cache objects differ: nothing is known
         return False
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from labelaudit._crossval import ProgressCallback, check_proba, check_rows, run_folds
+from labelaudit._crossval import ProgressCallback, check_proba, check_rows, run_folds, splitter
 from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit.exceptions import FewExamplesWarning, InvalidInputError
 from labelaudit.multilabel._checks import as_tags
@@ -37,20 +37,6 @@ def _tag_matrix(labels: Any, n_classes: int | None) -> BoolArray:
     if not hasattr(labels, "__len__"):
         labels = list(labels)  # a generator, read once
     return as_tags(labels, len(labels), int(n_classes), width=f"n_classes is {n_classes}")
-
-
-def _splitter(cv: Any, random_state: Any) -> Any:
-    from sklearn.model_selection import KFold
-
-    if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
-        if cv < 2:
-            raise InvalidInputError(f"The 'cv' parameter must be an int >= 2. Got {cv!r}.")
-        return KFold(int(cv), shuffle=random_state is not None, random_state=random_state)
-    if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
-        return cv
-    raise InvalidInputError(
-        f"The 'cv' parameter must be an int >= 2 or a scikit-learn splitter. Got {cv!r}."
-    )
 
 
 def _warn_one_sided(tags: BoolArray, folds: list[tuple[IntArray, IntArray]]) -> None:
@@ -142,22 +128,23 @@ def cross_val_pred_probs(
     """
     from joblib import delayed
     from sklearn.base import clone
+    from sklearn.model_selection import KFold
     from sklearn.multiclass import OneVsRestClassifier
 
     tags = _tag_matrix(labels, n_classes)
     check_rows(X, tags.shape[0], "labels")
     check_proba(estimator)
-    splitter = _splitter(cv, random_state)
-    if splitter.get_n_splits() > tags.shape[0]:
+    splits = splitter(cv, random_state, KFold)
+    if splits.get_n_splits() > tags.shape[0]:
         raise InvalidInputError(
-            f"cv={splitter.get_n_splits()} folds need at least {splitter.get_n_splits()} "
+            f"cv={splits.get_n_splits()} folds need at least {splits.get_n_splits()} "
             f"examples. Got {tags.shape[0]}; use fewer folds."
         )
     try:
-        folds = list(splitter.split(np.zeros((tags.shape[0], 1)), tags.astype(np.int64)))
+        folds = list(splits.split(np.zeros((tags.shape[0], 1)), tags.astype(np.int64)))
     except ValueError as exc:
         raise InvalidInputError(
-            f"The splitter {splitter!r} cannot split multi-label tags: {exc} Use an int or "
+            f"The splitter {splits!r} cannot split multi-label tags: {exc} Use an int or "
             "KFold (or a splitter whose split(X, Y) takes a 0/1 matrix)."
         ) from exc
     _warn_one_sided(tags, folds)

@@ -84,11 +84,11 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _progress_callback() -> tuple[Any, Callable[[int, int], None]]:
+def _progress_callback(what: str) -> tuple[Any, Callable[[int, int], None]]:
     from rich.progress import Progress
 
     progress = Progress(console=err_console, transient=True)
-    task = progress.add_task("cross-validating", total=None)
+    task = progress.add_task(what, total=None)
 
     def update(done: int, total: int) -> None:
         progress.update(task, completed=done, total=total)
@@ -100,20 +100,28 @@ def cross_validate(estimator: Any, X: Any, y: Any, folds: int, seed: int) -> np.
     """Out-of-sample probabilities with a progress bar."""
     from labelaudit import cross_val_pred_probs
 
-    progress, update = _progress_callback()
+    progress, update = _progress_callback("cross-validating")
     with progress:
         return cross_val_pred_probs(estimator, X, y, cv=folds, random_state=seed, callback=update)
 
 
 def cross_validate_tags(X: Any, tags: Any, n_classes: int, folds: int, seed: int) -> Any:
     """Out-of-sample probabilities of each class, from the default model of ``X`` fitted
-    one-vs-rest on the tags (lists of class indices or a 0/1 matrix), in shuffled folds."""
+    one-vs-rest on the tags (lists of class indices or a 0/1 matrix), in shuffled folds,
+    with a progress bar."""
     from labelaudit.io import default_model
     from labelaudit.multilabel import cross_val_pred_probs
 
-    with out_console.status(f"Cross-validating {n_classes} one-vs-rest models ({folds} folds)"):
+    progress, update = _progress_callback(f"cross-validating {n_classes} one-vs-rest models")
+    with progress:
         return cross_val_pred_probs(
-            default_model(X), X, tags, n_classes=n_classes, cv=folds, random_state=seed
+            default_model(X),
+            X,
+            tags,
+            n_classes=n_classes,
+            cv=folds,
+            random_state=seed,
+            callback=update,
         )
 
 

@@ -135,10 +135,10 @@ def cross_val_pred_probs(
     check_rows(X, tags.shape[0], "labels")
     check_proba(estimator)
     splits = splitter(cv, random_state, KFold)
-    if splits.get_n_splits() > tags.shape[0]:
+    if isinstance(splits, KFold) and splits.n_splits > tags.shape[0]:
         raise InvalidInputError(
-            f"cv={splits.get_n_splits()} folds need at least {splits.get_n_splits()} "
-            f"examples. Got {tags.shape[0]}; use fewer folds."
+            f"cv={splits.n_splits} folds need at least {splits.n_splits} examples. Got "
+            f"{tags.shape[0]}; use fewer folds."
         )
     try:
         folds = list(splits.split(np.zeros((tags.shape[0], 1)), tags.astype(np.int64)))

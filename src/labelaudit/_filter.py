@@ -57,6 +57,8 @@ def needs_of(method: str) -> frozenset[str]:
         return frozenset({"predicted"})
     if method in LOW_SCORE_METHODS:
         return frozenset({"wins", f"low:{LOW_SCORE_METHODS[method]}"})
+    if method in PRUNE_METHODS:
+        return frozenset({"wins", "prune"})
     return frozenset({"wins"})
 
 

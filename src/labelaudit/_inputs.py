@@ -85,14 +85,15 @@ def prepare_input(
     """Validate the inputs, pick the engine and run its first pass(es).
 
     ``needs`` names what the streaming engines must collect in those passes for the
-    method at hand (see ``prepare_stream``); the in-memory engine computes on demand.
+    method at hand (see ``prepare_stream``); the in-memory engine computes on demand, but
+    for the pruning pass's seeds ("prune"), which its joint's pass keeps.
     """
     chosen = check_option("engine", engine, ENGINES)
     if chosen == "auto":
         chosen = kind_of(pred_probs)
     if chosen == "numpy":
         labs, probs, k = check_inputs(*in_memory(labels, pred_probs), n_classes)
-        return mem.prepare(labs, probs, k, extent)
+        return mem.prepare(labs, probs, k, extent, needs)
     if n_classes is not None:
         check_n_classes(n_classes, n_classes if isinstance(n_classes, int) else -1)
     runner = (

@@ -165,18 +165,20 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, floo
     for j in (3, 4, 5):  # values exactly at a cutoff pass it
         probs[rng.choice(n, 200, replace=False), j] = cutoff[j]
     flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
-    got_off, per_thread = _kernels.confident_rows(
-        labels,
-        probs,
-        _kernels.bits_of(probs)[0],
-        2,
-        cutoff,
-        _kernels.cutoff_bits(cutoff, dtype),
-        argmax_rule,
-        np.zeros(0, dtype=np.int64),
-    )
-    assert_array_equal(per_thread.sum(axis=0), flat)
-    assert_array_equal(got_off, off)
+    for seed in (False, True):  # with seeds, the guess shares its loop (float32)
+        got_off, per_thread, _, _ = _kernels.confident_rows(
+            labels,
+            probs,
+            _kernels.bits_of(probs)[0],
+            2,
+            cutoff,
+            _kernels.cutoff_bits(cutoff, dtype),
+            argmax_rule,
+            np.zeros(0, dtype=np.int64),
+            seed,
+        )
+        assert_array_equal(per_thread.sum(axis=0), flat)
+        assert_array_equal(got_off, off)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -310,6 +312,7 @@ def test_kernels_equal_reference_with_many_tied_cells(dtype, monkeypatch):
         cell_j,
         cell_m,
         np.full(cell_m.shape[0], -np.inf, dtype=dtype),
+        *engine.no_seeds(probs),
     )
     tied = _kernels.select_heaps(n, *heaps[4:], cell_m, start)[1]
     given = np.searchsorted(start, np.flatnonzero(tied), side="right") - 1
@@ -353,3 +356,68 @@ def test_kernels_equal_reference_with_large_selections(dtype, rounded, monkeypat
         probs = np.abs(probs)
     probs = (probs / probs.sum(axis=1, keepdims=True)).astype(dtype)
     assert_engines_agree(labels, probs, monkeypatch)
+
+
+def _pruned(labels, probs, options):
+    return {
+        (method, frac): la.find_label_issues(
+            labels, probs, method=method, frac_noise=frac, **options
+        )
+        for method in ("prune_by_noise_rate", "prune_by_class", "both")
+        for frac in (1.0, 0.4)
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    k=st.integers(32, 70),
+    n=st.integers(40, 900),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    noise=st.floats(0, 0.7),
+    grid=st.sampled_from([0, 10, 50]),
+    n_keep=st.integers(1, 3),
+)
+def test_seeded_pruning_equals_the_reference(seed, k, n, dtype, noise, grid, n_keep):
+    """The pruning pass with seeds from the joint's pass (bars from group maxima, rows
+    skipped by their largest margin) flags what the unseeded pass and NumPy flag, also
+    with probabilities on a coarse grid, where margins tie at every bar."""
+    warnings.simplefilter("ignore", la.FewExamplesWarning)
+    labels, probs = make_data(seed, n, k, dtype=np.float64, noise=noise, sharpness=1.5)
+    if grid:
+        probs = np.round(probs * grid) / grid
+        probs[:, 0] += 1 - probs.sum(axis=1)
+        probs = np.abs(probs)
+        probs /= probs.sum(axis=1, keepdims=True)
+    probs = probs.astype(dtype)
+    options = {"min_examples_per_class": n_keep}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "SEED_ROWS", 0)  # seeds at any size (kept from 160,000 rows)
+        prep = engine.prepare(labels, probs, k, "joint", frozenset({"prune"}))
+        assert prep.seeds is not None and prep.seeds.bound.shape == (n,)
+        seeded = _pruned(labels, probs, options)
+        mp.setattr(engine, "SEED_CLASSES", (1, 0))  # no seeds
+        assert engine.prepare(labels, probs, k, "joint", frozenset({"prune"})).seeds is None
+        unseeded = _pruned(labels, probs, options)
+        mp.setattr(engine, "USE_KERNELS", False)
+        reference = _pruned(labels, probs, options)
+    for key, flags in reference.items():
+        assert_array_equal(seeded[key], flags, err_msg=str(key))
+        assert_array_equal(unseeded[key], flags, err_msg=str(key))
+
+
+def test_seeds_are_kept_where_they_pay():
+    """From 32 to 128 classes and when the group maxima are small beside pred_probs; only
+    for the pruning methods."""
+    n_threads = _kernels.n_threads()
+    per_class = engine.SEED_ROWS * n_threads * _kernels.SEED_GROUPS
+    assert engine.wants_seeds(per_class * 100, 100, n_threads)
+    assert not engine.wants_seeds(per_class * 100 - 1, 100, n_threads)
+    assert not engine.wants_seeds(10**9, 10, n_threads)
+    assert not engine.wants_seeds(10**9, 1000, n_threads)
+    labels, probs = make_data(0, 300, 40, dtype=np.float32)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "SEED_ROWS", 0)
+        assert engine.prepare(labels, probs, 40, "joint", frozenset({"prune"})).seeds is not None
+        assert engine.prepare(labels, probs, 40, "joint", frozenset({"wins"})).seeds is None
+        assert engine.prepare(labels, probs, 40, "joint").seeds is None

@@ -468,6 +468,36 @@ def check_rows(probs: Any, bits: Any, inf_bits: Any, n_threads: int) -> Any:
     return stats
 
 
+#: Seeds of the pruning pass (see confident_rows and fill_heaps): each thread splits
+#: each class's rows off the diagonal round-robin into this many groups.
+SEED_GROUPS = 16
+
+
+#: Every fast-math flag but "ninf": the group maxima start at -inf.
+_SEED_MATH = {"nnan", "nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+@njit(cache=True, fastmath=_SEED_MATH, inline="always")
+def _seed_group(slot: Any, row: Any, own: Any) -> None:
+    """``slot[j] = max(slot[j], row[j] - own)``: a group's largest margins (no NaN)."""
+    for j in range(row.shape[0]):
+        slot[j] = max(slot[j], row[j] - own)
+
+
+@njit(cache=True, inline="always")
+def _clean_guess_top(bits: Any, cut: Any, lab: int) -> Any:
+    """:func:`_clean_guess` of 32-bit patterns and :func:`_top_other` in one loop."""
+    k = bits.shape[0]
+    best = np.int64(-1)
+    top = bits[0] - bits[0]
+    for j in range(k):
+        b = bits[j]
+        key = (np.int64(b) << 32) | np.int64(k - j)
+        best = max(best, key if b >= cut[j] else np.int64(-1))
+        top = max(top, b & bits.dtype.type(-(j != lab)))
+    return (int(k - (best & 0xFFFFFFFF)) if best >= 0 else -1), top
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def confident_rows(
     labels: Any,
@@ -478,28 +508,52 @@ def confident_rows(
     cut: Any,
     argmax_rule: bool,
     count_like: Any,
+    seed: bool,
 ) -> Any:
     """The confident joint of checked rows (no NaN) by row blocks, counted per thread as
     flat (true * K + given) arrays of ``count_like``'s dtype, and the rows counted off its
     diagonal. With every cutoff above 0 (thresholds are floored at 2e-6) no value below +0
     passes, so the branch-free ``_clean_guess`` (on ``cut``, the cutoffs' patterns) is
-    exact for every row; otherwise, and with the argmax rule, the scalar guess runs."""
+    exact for every row; otherwise, and with the argmax rule, the scalar guess runs.
+
+    With ``seed``, also the pruning pass's seeds (empty arrays without): per thread, class
+    and group of that class's rows whose guess is not their label, the largest margin
+    ``P(j) - P(label)`` for every column j (``groups``, threads x K x SEED_GROUPS x K), and
+    each row's largest margin over the other columns (``bound``)."""
     n, k = probs.shape
     off = np.zeros(n, dtype=np.bool_)
     counts = np.zeros((n_threads, k * k), dtype=count_like.dtype)
+    width = k if seed else 0
+    groups = np.full((n_threads, width, SEED_GROUPS, width), -np.inf, dtype=probs.dtype)
+    bound = np.empty(n if seed else 0, dtype=probs.dtype)
+    bound_bits = bound.view(bits.dtype)  # a row's top pattern, then its margin in place
+    seen = np.zeros((n_threads, width), dtype=np.int64)
     fast = cutoff.min() > 0 and not argmax_rule
+    joint = fast and bits.itemsize == 4
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         for i in range(t * step, min(n, (t + 1) * step)):
-            if fast:
+            lab = labels[i]
+            top = bits[i, 0] - bits[i, 0]
+            if seed and joint:
+                guess, top = _clean_guess_top(bits[i], cut, lab)
+            elif fast:
                 guess = _clean_guess(bits[i], cut)
             else:
                 guess = _confident_guess(probs[i], cutoff, argmax_rule)
             if guess >= 0:
-                lab = labels[i]
                 counts[t, guess * k + lab] += 1
                 off[i] = guess != lab
-    return off, counts
+            if seed:
+                row = probs[i]
+                own = row[lab]
+                if guess != lab:
+                    g = seen[t, lab] % SEED_GROUPS
+                    seen[t, lab] += 1
+                    _seed_group(groups[t, lab, g], row, own)
+                bound_bits[i] = top if joint else _top_other(bits[i], lab)
+                bound[i] = bound[i] - own
+    return off, counts, groups, bound
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -822,6 +876,31 @@ def _merge_class(
         )
 
 
+@njit(cache=True, parallel=True)
+def _seed_bars(bar: Any, low: Any, groups: Any, cell_start: Any, cell_j: Any, cell_m: Any) -> None:
+    """Raise each cell's bar to just below the (m+1)-th largest of its group maxima (see
+    :func:`fill_heaps`), and set each class's smallest bar."""
+    k = bar.shape[0]
+    n_threads, _, n_groups, _ = groups.shape
+    for c in prange(k):
+        vals = np.empty(n_threads * n_groups, dtype=groups.dtype)
+        smallest = groups.dtype.type(np.inf)
+        for cell in range(cell_start[c], cell_start[c + 1]):
+            j = cell_j[cell]
+            m = cell_m[cell]
+            if m < vals.shape[0]:
+                for t in range(n_threads):
+                    for g in range(n_groups):
+                        vals[t * n_groups + g] = groups[t, c, g, j]
+                vals.sort()
+                reached = vals[vals.shape[0] - 1 - m]  # m + 1 distinct rows reach it
+                if reached > -np.inf:
+                    below = np.nextafter(reached, groups.dtype.type(-np.inf))
+                    bar[c, j] = max(bar[c, j], below)
+            smallest = min(smallest, bar[c, j])
+        low[c] = smallest
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def fill_heaps(
     labels: Any,
@@ -836,6 +915,8 @@ def fill_heaps(
     cell_j: Any,
     cell_m: Any,
     floor: Any,
+    groups: Any,
+    bound: Any,
 ) -> Any:
     """Pruning by class and by noise rate in one pass over pred_probs (row blocks).
 
@@ -856,6 +937,12 @@ def fill_heaps(
     before the others: the heaps then fill with their final values early and later rows
     are dismissed by one comparison. Row indices are stored with ``index_like``'s dtype
     (int32 when N allows, halving the heaps).
+
+    With seeds from :func:`confident_rows` (``groups`` not empty, ``bound``), each cell's
+    bar starts just below the (m+1)-th largest of its group maxima: m + 1 distinct rows
+    reach it, so it is valid, and it is close to the final bar. The rows then go in data
+    order, and a row whose ``bound`` (its largest margin) is at most its class's smallest
+    starting bar is not read: none of its margins could be offered.
     """
     n, k = probs.shape
     n_cells = cell_j.shape[0]
@@ -892,15 +979,21 @@ def fill_heaps(
     for cell in range(n_cells):
         bar[cell_given[cell], cell_j[cell]] = floor[cell]
     class_bar = np.full(k, -np.inf, dtype=probs.dtype)
+    seeded = groups.shape[1] > 0
+    low = np.full(k, -np.inf, dtype=probs.dtype)  # each class's smallest seeded bar
+    if seeded:
+        _seed_bars(bar, low, groups, cell_start, cell_j, cell_m)
     for t in prange(n_threads):
         c_off = t * class_stride
         p_off = t * cell_stride
-        for phase in range(2):  # rows marked first, then the others
+        for phase in range(1 if seeded else 2):  # rows marked first, then the others
             for i in range(t * step, min(n, (t + 1) * step)):
-                if first[i] != (phase == 0):
+                if not seeded and first[i] != (phase == 0):
                     continue
                 lab = labels[i]
                 if not active[lab]:
+                    continue
+                if seeded and class_m[lab] == 0 and not bound[i] > low[lab]:
                     continue
                 row = probs[i]
                 own = row[lab]
@@ -918,6 +1011,8 @@ def fill_heaps(
                     if raised > class_bar[lab]:
                         class_bar[lab] = raised
                 bars = bar[lab]
+                if seeded and not bound[i] > low[lab]:
+                    continue
                 if not _any_above(row, own, bars):
                     continue
                 for j in range(k):

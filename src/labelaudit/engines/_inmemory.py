@@ -72,6 +72,29 @@ def compiled(probs: FloatArray) -> bool:
 #: plus the label's head start and the confident joint (everything else).
 Extent = Literal["check", "thresholds", "joint"]
 
+#: The pruning pass's seeds (``kernels().confident_rows``) are kept from 32 to 128 classes
+#: (with fewer, noise cells keep more rows than 32 group maxima can bound; with more, the
+#: threads x K x 16 x K group maxima grow large) and from N = SEED_ROWS x threads x 16 x K
+#: rows, where the group maxima take at most 2% of pred_probs' size.
+SEED_CLASSES = (32, 128)
+SEED_ROWS = 50
+
+
+class Seeds(NamedTuple):
+    """What the joint's pass keeps for the pruning pass (see ``kernels().fill_heaps``)."""
+
+    groups: FloatArray
+    """(threads, K, SEED_GROUPS, K): largest margin per class, group and column."""
+    bound: FloatArray
+    """(N,): each row's largest margin over the columns other than its label."""
+
+
+def wants_seeds(n_rows: int, n_classes: int, n_threads: int) -> bool:
+    """Whether the joint's pass keeps seeds for the pruning pass (see SEED_CLASSES)."""
+    low, high = SEED_CLASSES
+    groups = SEED_ROWS * n_threads * kernels().SEED_GROUPS * n_classes
+    return low <= n_classes <= high and n_rows >= groups
+
 
 class Prepared(NamedTuple):
     """Validated inputs with what the first pass learned about them."""
@@ -85,6 +108,8 @@ class Prepared(NamedTuple):
     """Per-class thresholds, in the dtype their comparisons use (extent >= "thresholds")."""
     confident: ConfidentCounts | None
     """The raw confident joint and its off-diagonal examples (extent "joint")."""
+    seeds: Seeds | None = None
+    """The pruning pass's seeds, when a pruning method asked for them."""
 
     # The engine interface (the streaming engine's StreamPrepared has the same methods).
 
@@ -170,7 +195,9 @@ def _checked_class_means(labels: IntArray, probs: FloatArray) -> tuple[list[Any]
     return means, counts
 
 
-def _prepare_compiled(labels: IntArray, probs: FloatArray, extent: Extent) -> Prepared:
+def _prepare_compiled(
+    labels: IntArray, probs: FloatArray, extent: Extent, needs: frozenset[str]
+) -> Prepared:
     k = probs.shape[1]
     if extent == "check":
         check_row_stats(check_rows(probs), probs.dtype)
@@ -180,9 +207,10 @@ def _prepare_compiled(labels: IntArray, probs: FloatArray, extent: Extent) -> Pr
     thresholds = finish_thresholds(means, probs.dtype)
     if extent == "thresholds":
         return Prepared(labels, probs, k, counts, thresholds, None)
-    off, per_thread = confident_rows(labels, probs, thresholds)
+    seed = "prune" in needs and wants_seeds(labels.shape[0], k, kernels().n_threads())
+    off, per_thread, seeds = confident_rows(labels, probs, thresholds, seed=seed)
     confident = ConfidentCounts(finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
-    return Prepared(labels, probs, k, counts, thresholds, confident)
+    return Prepared(labels, probs, k, counts, thresholds, confident, seeds)
 
 
 def check_rows(probs: FloatArray) -> RowStats:
@@ -196,13 +224,15 @@ def confident_rows(
     probs: FloatArray,
     thresholds: FloatArray,
     collision: Collision | None = None,
-) -> tuple[BoolArray, IntArray]:
-    """Per-thread flat confident counts and the off-diagonal rows of checked rows
+    *,
+    seed: bool = False,
+) -> tuple[BoolArray, IntArray, Seeds | None]:
+    """The off-diagonal rows and per-thread flat confident counts of checked rows
     (``kernels().confident_rows``), with the collision rule ``collision`` (None:
-    ``DEFAULT_COLLISION``, read at each call)."""
+    ``DEFAULT_COLLISION``, read at each call), and the pruning pass's seeds if ``seed``."""
     kern = kernels()
     cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
-    result: tuple[BoolArray, IntArray] = kern.confident_rows(
+    off, per_thread, groups, bound = kern.confident_rows(
         labels,
         probs,
         kern.bits_of(probs)[0],
@@ -211,8 +241,15 @@ def confident_rows(
         kern.cutoff_bits(cutoff, probs.dtype),
         (collision or DEFAULT_COLLISION) == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
+        seed,
     )
-    return result
+    return off, per_thread, Seeds(groups, bound) if seed else None
+
+
+def no_seeds(probs: FloatArray) -> Seeds:
+    """Empty seeds, for a pruning pass without them."""
+    groups = np.empty((1, 0, kernels().SEED_GROUPS, 0), dtype=probs.dtype)
+    return Seeds(groups, np.empty(0, dtype=probs.dtype))
 
 
 def combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:
@@ -239,12 +276,17 @@ def finish_joint(flat: IntArray, k: int) -> IntArray:
 
 
 def prepare(
-    labels: IntArray, probs: FloatArray, n_classes: int, extent: Extent = "joint"
+    labels: IntArray,
+    probs: FloatArray,
+    n_classes: int,
+    extent: Extent = "joint",
+    needs: frozenset[str] = frozenset(),
 ) -> Prepared:
     """Check pred_probs' rows and compute what ``extent`` asks for, in as few passes as
-    possible (compiled: one light pass for the class sums, one pass over every value)."""
+    possible (compiled: one light pass for the class sums, one pass over every value);
+    ``needs`` containing "prune" asks for the pruning pass's seeds where they pay."""
     if compiled(probs):
-        return _prepare_compiled(labels, probs, extent)
+        return _prepare_compiled(labels, probs, extent, needs)
     counts = np.bincount(labels, minlength=n_classes).astype(np.int64)
     check_row_stats(row_stats(probs), probs.dtype)
     if extent == "check":
@@ -385,6 +427,7 @@ def prune_flags(
         cell_j,
         cell_m,
         np.full(cell_m.shape[0], -np.inf, dtype=probs.dtype),
+        *(prep.seeds or no_seeds(probs)),
     )
     n, k = probs.shape
     class_flags, class_tie = kern.select_heaps(

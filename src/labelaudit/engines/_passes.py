@@ -169,7 +169,7 @@ def _joint(plan: Plan, labels: IntArray, probs: FloatArray) -> tuple[IntArray, B
     if not _compiled(plan, probs):
         return confident_flat(labels, probs, plan.thresholds, plan.collision)
     with KERNEL_LOCK:  # the blocks were checked in the first pass
-        off, per_thread = mem.confident_rows(labels, probs, plan.thresholds, plan.collision)
+        off, per_thread, _ = mem.confident_rows(labels, probs, plan.thresholds, plan.collision)
     return per_thread.sum(axis=0, dtype=np.int64), off
 
 
@@ -207,6 +207,7 @@ def _cell_candidates(
                 cells.true,
                 cells.m,
                 floor.astype(probs.dtype),
+                *mem.no_seeds(probs),
             )
         vals, idx, size, base = heaps[4:]
         cell = np.repeat(np.arange(size.shape[0]), size)

@@ -57,7 +57,7 @@ def needs_of(method: str) -> frozenset[str]:
         return frozenset({"predicted"})
     if method in LOW_SCORE_METHODS:
         return frozenset({"wins", f"low:{LOW_SCORE_METHODS[method]}"})
-    if method in PRUNE_METHODS:
+    if method in ("prune_by_noise_rate", "both"):  # seeds for the noise cells' selection
         return frozenset({"wins", "prune"})
     return frozenset({"wins"})
 

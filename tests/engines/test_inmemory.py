@@ -165,8 +165,8 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, floo
     for j in (3, 4, 5):  # values exactly at a cutoff pass it
         probs[rng.choice(n, 200, replace=False), j] = cutoff[j]
     flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
-    for seed in (False, True):  # with seeds, the guess shares its loop (float32)
-        got_off, per_thread, _, _ = _kernels.confident_rows(
+    for kernel in (_kernels.confident_rows, _kernels.confident_rows_seeded):
+        got_off, per_thread = kernel(
             labels,
             probs,
             _kernels.bits_of(probs)[0],
@@ -175,8 +175,7 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, floo
             _kernels.cutoff_bits(cutoff, dtype),
             argmax_rule,
             np.zeros(0, dtype=np.int64),
-            seed,
-        )
+        )[:2]
         assert_array_equal(per_thread.sum(axis=0), flat)
         assert_array_equal(got_off, off)
 

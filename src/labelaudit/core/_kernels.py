@@ -508,51 +508,78 @@ def confident_rows(
     cut: Any,
     argmax_rule: bool,
     count_like: Any,
-    seed: bool,
 ) -> Any:
     """The confident joint of checked rows (no NaN) by row blocks, counted per thread as
     flat (true * K + given) arrays of ``count_like``'s dtype, and the rows counted off its
     diagonal. With every cutoff above 0 (thresholds are floored at 2e-6) no value below +0
     passes, so the branch-free ``_clean_guess`` (on ``cut``, the cutoffs' patterns) is
-    exact for every row; otherwise, and with the argmax rule, the scalar guess runs.
-
-    With ``seed``, also the pruning pass's seeds (empty arrays without): per thread, class
-    and group of that class's rows whose guess is not their label, the largest margin
-    ``P(j) - P(label)`` for every column j (``groups``, threads x K x SEED_GROUPS x K), and
-    each row's largest margin over the other columns (``bound``)."""
+    exact for every row; otherwise, and with the argmax rule, the scalar guess runs."""
     n, k = probs.shape
     off = np.zeros(n, dtype=np.bool_)
     counts = np.zeros((n_threads, k * k), dtype=count_like.dtype)
-    width = k if seed else 0
-    groups = np.full((n_threads, width, SEED_GROUPS, width), -np.inf, dtype=probs.dtype)
-    bound = np.empty(n if seed else 0, dtype=probs.dtype)
+    fast = cutoff.min() > 0 and not argmax_rule
+    step = (n + n_threads - 1) // n_threads
+    for t in prange(n_threads):
+        for i in range(t * step, min(n, (t + 1) * step)):
+            if fast:
+                guess = _clean_guess(bits[i], cut)
+            else:
+                guess = _confident_guess(probs[i], cutoff, argmax_rule)
+            if guess >= 0:
+                lab = labels[i]
+                counts[t, guess * k + lab] += 1
+                off[i] = guess != lab
+    return off, counts
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def confident_rows_seeded(
+    labels: Any,
+    probs: Any,
+    bits: Any,
+    n_threads: int,
+    cutoff: Any,
+    cut: Any,
+    argmax_rule: bool,
+    count_like: Any,
+) -> Any:
+    """:func:`confident_rows`, and the pruning pass's seeds: per thread, class and group
+    of that class's rows whose guess is not their label, the largest margin
+    ``P(j) - P(label)`` for every column j (``groups``, threads x K x SEED_GROUPS x K),
+    and each row's largest margin over the other columns (``bound``). A loop of its own:
+    sharing ``confident_rows``' loop, behind a flag, slowed that one by half at 1e7 x 10."""
+    n, k = probs.shape
+    off = np.zeros(n, dtype=np.bool_)
+    counts = np.zeros((n_threads, k * k), dtype=count_like.dtype)
+    groups = np.full((n_threads, k, SEED_GROUPS, k), -np.inf, dtype=probs.dtype)
+    bound = np.empty(n, dtype=probs.dtype)
     bound_bits = bound.view(bits.dtype)  # a row's top pattern, then its margin in place
-    seen = np.zeros((n_threads, width), dtype=np.int64)
+    seen = np.zeros((n_threads, k), dtype=np.int64)
     fast = cutoff.min() > 0 and not argmax_rule
     joint = fast and bits.itemsize == 4
     step = (n + n_threads - 1) // n_threads
     for t in prange(n_threads):
         for i in range(t * step, min(n, (t + 1) * step)):
             lab = labels[i]
-            top = bits[i, 0] - bits[i, 0]
-            if seed and joint:
+            if joint:
                 guess, top = _clean_guess_top(bits[i], cut, lab)
-            elif fast:
-                guess = _clean_guess(bits[i], cut)
             else:
-                guess = _confident_guess(probs[i], cutoff, argmax_rule)
+                if fast:
+                    guess = _clean_guess(bits[i], cut)
+                else:
+                    guess = _confident_guess(probs[i], cutoff, argmax_rule)
+                top = _top_other(bits[i], lab)
             if guess >= 0:
                 counts[t, guess * k + lab] += 1
                 off[i] = guess != lab
-            if seed:
-                row = probs[i]
-                own = row[lab]
-                if guess != lab:
-                    g = seen[t, lab] % SEED_GROUPS
-                    seen[t, lab] += 1
-                    _seed_group(groups[t, lab, g], row, own)
-                bound_bits[i] = top if joint else _top_other(bits[i], lab)
-                bound[i] = bound[i] - own
+            row = probs[i]
+            own = row[lab]
+            if guess != lab:
+                g = seen[t, lab] % SEED_GROUPS
+                seen[t, lab] += 1
+                _seed_group(groups[t, lab, g], row, own)
+            bound_bits[i] = top
+            bound[i] = bound[i] - own
     return off, counts, groups, bound
 
 

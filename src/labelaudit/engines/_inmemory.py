@@ -232,7 +232,7 @@ def confident_rows(
     ``DEFAULT_COLLISION``, read at each call), and the pruning pass's seeds if ``seed``."""
     kern = kernels()
     cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
-    off, per_thread, groups, bound = kern.confident_rows(
+    args = (
         labels,
         probs,
         kern.bits_of(probs)[0],
@@ -241,9 +241,12 @@ def confident_rows(
         kern.cutoff_bits(cutoff, probs.dtype),
         (collision or DEFAULT_COLLISION) == "argmax",
         index_like(labels.shape[0]),  # counts never exceed N
-        seed,
     )
-    return off, per_thread, Seeds(groups, bound) if seed else None
+    if not seed:
+        off, per_thread = kern.confident_rows(*args)
+        return off, per_thread, None
+    off, per_thread, groups, bound = kern.confident_rows_seeded(*args)
+    return off, per_thread, Seeds(groups, bound)
 
 
 def no_seeds(probs: FloatArray) -> Seeds:

@@ -14,7 +14,7 @@ import labelaudit as la
 import labelaudit.engines._inmemory as engine
 from labelaudit._filter import FILTER_METHODS
 from labelaudit._validation import row_stats
-from labelaudit.core import _kernels
+from labelaudit.core import _kernels, prune
 from labelaudit.core.joint import calibrate, confident_flat
 from labelaudit.core.prune import keep_at_least
 from labelaudit.core.thresholds import TOLERANCE
@@ -311,7 +311,7 @@ def test_kernels_equal_reference_with_many_tied_cells(dtype, monkeypatch):
         cell_j,
         cell_m,
         np.full(cell_m.shape[0], -np.inf, dtype=dtype),
-        *engine.no_seeds(probs),
+        *engine.no_seeds(probs)[:2],
     )
     tied = _kernels.select_heaps(n, *heaps[4:], cell_m, start)[1]
     given = np.searchsorted(start, np.flatnonzero(tied), side="right") - 1
@@ -420,3 +420,33 @@ def test_seeds_are_kept_where_they_pay():
         assert engine.prepare(labels, probs, 40, "joint", frozenset({"prune"})).seeds is not None
         assert engine.prepare(labels, probs, 40, "joint", frozenset({"wins"})).seeds is None
         assert engine.prepare(labels, probs, 40, "joint").seeds is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_seeds_argmax_filter_keeps_numpys_first_maximum_rule(dtype):
+    """With seeds, the argmax post-filter compares each flagged row's boosted label with
+    its largest other value; where the two are equal, NumPy's first-maximum rule (the
+    label loses to an equal value before it, wins against one after it) decides."""
+    rng = np.random.default_rng(0)
+    n, k = 400, 40
+    probs = rng.dirichlet(np.full(k, 0.3), n).astype(dtype)
+    labels = rng.integers(0, k, n)
+    head = dtype(TOLERANCE)
+    for i in range(0, n, 2):  # the boosted label equals another value exactly
+        lab = labels[i]
+        other = (lab + (1 if i % 4 else -1)) % k  # after or before the label
+        probs[i] = dtype(0.5) / (k - 2)
+        probs[i, lab] = dtype(0.25)
+        probs[i, other] = probs[i, lab] + head
+        probs[i] /= probs[i].sum(dtype=np.float64)
+        probs[i, other] = probs[i, lab] + head
+    assert ((probs[np.arange(n), labels] + head) == probs.max(axis=1)).sum() >= n // 4
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "SEED_ROWS", 0)
+        seeded = engine.prepare(labels, probs, k, "joint", frozenset({"prune"}))
+    plain = engine.prepare(labels, probs, k, "joint")
+    assert seeded.seeds is not None and plain.seeds is None
+    flags = np.ones(n, dtype=bool)
+    expected = prune.label_wins(labels, probs)
+    assert_array_equal(engine.without_label_wins(seeded, flags), ~expected)
+    assert_array_equal(engine.without_label_wins(plain, flags), ~expected)

@@ -87,6 +87,8 @@ class Seeds(NamedTuple):
     """(threads, K, SEED_GROUPS, K): largest margin per class, group and column."""
     bound: FloatArray
     """(N,): each row's largest margin over the columns other than its label."""
+    top: FloatArray
+    """(N,): each row's largest value in those columns (for the argmax post-filter)."""
 
 
 def wants_seeds(n_rows: int, n_classes: int, n_threads: int) -> bool:
@@ -245,14 +247,14 @@ def confident_rows(
     if not seed:
         off, per_thread = kern.confident_rows(*args)
         return off, per_thread, None
-    off, per_thread, groups, bound = kern.confident_rows_seeded(*args)
-    return off, per_thread, Seeds(groups, bound)
+    off, per_thread, groups, top, bound = kern.confident_rows_seeded(*args)
+    return off, per_thread, Seeds(groups, bound, top)
 
 
 def no_seeds(probs: FloatArray) -> Seeds:
     """Empty seeds, for a pruning pass without them."""
     groups = np.empty((1, 0, kernels().SEED_GROUPS, 0), dtype=probs.dtype)
-    return Seeds(groups, np.empty(0, dtype=probs.dtype))
+    return Seeds(groups, np.empty(0, dtype=probs.dtype), np.empty(0, dtype=probs.dtype))
 
 
 def combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:
@@ -321,7 +323,15 @@ def without_label_wins(prep: Prepared, flags: BoolArray) -> BoolArray:
     """``flags`` less the examples whose label is the argmax once given a 1e-6 head start
     (only the flagged rows are examined)."""
     rows = np.flatnonzero(flags)
-    if compiled(prep.probs):
+    if prep.seeds is not None:  # each row's largest other value, from the joint's pass
+        boosted = prep.probs[rows, prep.labels[rows]] + prep.probs.dtype.type(TOLERANCE)
+        top = prep.seeds.top[rows]
+        wins = boosted > top  # and where they are equal, NumPy's first-maximum rule:
+        tied = np.flatnonzero(boosted == top)
+        wins[tied] = kernels().label_wins(
+            prep.labels, prep.probs, rows[tied], prep.probs.dtype.type(TOLERANCE)
+        )
+    elif compiled(prep.probs):
         wins = kernels().label_wins(prep.labels, prep.probs, rows, prep.probs.dtype.type(TOLERANCE))
     else:
         wins = np.zeros(rows.shape[0], dtype=bool)
@@ -430,7 +440,7 @@ def prune_flags(
         cell_j,
         cell_m,
         np.full(cell_m.shape[0], -np.inf, dtype=probs.dtype),
-        *(prep.seeds or no_seeds(probs)),
+        *(prep.seeds or no_seeds(probs))[:2],
     )
     n, k = probs.shape
     class_flags, class_tie = kern.select_heaps(

@@ -207,7 +207,7 @@ def _cell_candidates(
                 cells.true,
                 cells.m,
                 floor.astype(probs.dtype),
-                *mem.no_seeds(probs),
+                *mem.no_seeds(probs)[:2],
             )
         vals, idx, size, base = heaps[4:]
         cell = np.repeat(np.arange(size.shape[0]), size)

@@ -468,8 +468,8 @@ def check_rows(probs: Any, bits: Any, inf_bits: Any, n_threads: int) -> Any:
     return stats
 
 
-#: Seeds of the pruning pass (see confident_rows and fill_heaps): each thread splits
-#: each class's rows off the diagonal round-robin into this many groups.
+#: Seeds of the pruning pass (confident_rows_seeded, fill_heaps): each thread splits each
+#: class's rows off the diagonal round-robin into this many groups.
 SEED_GROUPS = 16
 
 
@@ -967,11 +967,12 @@ def fill_heaps(
     are dismissed by one comparison. Row indices are stored with ``index_like``'s dtype
     (int32 when N allows, halving the heaps).
 
-    With seeds from :func:`confident_rows` (``groups`` not empty, ``bound``), each cell's
-    bar starts just below the (m+1)-th largest of its group maxima: m + 1 distinct rows
-    reach it, so it is valid, and it is close to the final bar. The rows then go in data
-    order, and a row whose ``bound`` (its largest margin) is at most its class's smallest
-    starting bar is not read: none of its margins could be offered.
+    With seeds from :func:`confident_rows_seeded` (``groups`` not empty, and ``bound``),
+    each cell's bar starts just below the (m+1)-th largest of its group maxima: m + 1
+    distinct rows reach it, so it is valid, and it is close to the final bar. The rows
+    then go in data order (``first`` is not used), and a row whose ``bound`` (its largest
+    margin) is at most its class's smallest starting bar is not read: none of its margins
+    could be offered.
     """
     n, k = probs.shape
     n_cells = cell_j.shape[0]

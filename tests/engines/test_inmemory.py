@@ -414,6 +414,9 @@ def test_seeds_are_kept_where_they_pay():
     assert not engine.wants_seeds(per_class * 100 - 1, 100, n_threads)
     assert not engine.wants_seeds(10**9, 10, n_threads)
     assert not engine.wants_seeds(10**9, 1000, n_threads)
+    from labelaudit._filter import needs_of
+
+    assert [m for m in METHODS if "prune" in needs_of(m)] == ["prune_by_noise_rate", "both"]
     labels, probs = make_data(0, 300, 40, dtype=np.float32)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "SEED_ROWS", 0)

@@ -311,7 +311,8 @@ def test_kernels_equal_reference_with_many_tied_cells(dtype, monkeypatch):
         cell_j,
         cell_m,
         np.full(cell_m.shape[0], -np.inf, dtype=dtype),
-        *engine.no_seeds(probs)[:2],
+        engine.no_seeds(probs).groups,
+        engine.no_seeds(probs).bound,
     )
     tied = _kernels.select_heaps(n, *heaps[4:], cell_m, start)[1]
     given = np.searchsorted(start, np.flatnonzero(tied), side="right") - 1

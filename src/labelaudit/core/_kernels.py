@@ -422,6 +422,21 @@ def cutoff_bits(cutoff: Any, dtype: Any) -> Any:
 
 
 @njit(cache=True, inline="always")
+def _guess_key(pattern: Any, j: int, k: int, cut: Any) -> Any:
+    """Column j's key for the one-reduction guess of 32-bit patterns: its pattern above
+    ``K - j`` (so that the largest key is the largest pattern's first column), or -1
+    below its cutoff's pattern ``cut``."""
+    key = (np.int64(pattern) << 32) | np.int64(k - j)
+    return key if pattern >= cut else np.int64(-1)
+
+
+@njit(cache=True, inline="always")
+def _key_class(best: Any, k: int) -> int:
+    """The column of the largest :func:`_guess_key` (-1 if no column passed)."""
+    return int(k - (best & 0xFFFFFFFF)) if best >= 0 else -1
+
+
+@njit(cache=True, inline="always")
 def _clean_guess(bits: Any, cut: Any) -> int:
     """``_confident_guess`` without the argmax rule, from bit patterns (``cut``: those of
     :func:`cutoff_bits`), in two branch-free integer reductions: the largest pattern among
@@ -435,9 +450,8 @@ def _clean_guess(bits: Any, cut: Any) -> int:
     if bits.itemsize == 4:
         best = np.int64(-1)
         for j in range(k):
-            key = (np.int64(bits[j]) << 32) | np.int64(k - j)
-            best = max(best, key if bits[j] >= cut[j] else np.int64(-1))
-        return int(k - (best & 0xFFFFFFFF)) if best >= 0 else -1
+            best = max(best, _guess_key(bits[j], j, k, cut[j]))
+        return _key_class(best, k)
     none = bits.dtype.type(-1)
     top = none
     for j in range(k):
@@ -491,11 +505,9 @@ def _clean_guess_top(bits: Any, cut: Any, lab: int) -> Any:
     best = np.int64(-1)
     top = bits[0] - bits[0]
     for j in range(k):
-        b = bits[j]
-        key = (np.int64(b) << 32) | np.int64(k - j)
-        best = max(best, key if b >= cut[j] else np.int64(-1))
-        top = max(top, b & bits.dtype.type(-(j != lab)))
-    return (int(k - (best & 0xFFFFFFFF)) if best >= 0 else -1), top
+        best = max(best, _guess_key(bits[j], j, k, cut[j]))
+        top = max(top, bits[j] & bits.dtype.type(-(j != lab)))
+    return _key_class(best, k), top
 
 
 @njit(cache=True, parallel=True, nogil=True)

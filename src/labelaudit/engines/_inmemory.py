@@ -72,7 +72,7 @@ def compiled(probs: FloatArray) -> bool:
 #: plus the label's head start and the confident joint (everything else).
 Extent = Literal["check", "thresholds", "joint"]
 
-#: The pruning pass's seeds (``kernels().confident_rows``) are kept from 32 to 128 classes
+#: The pruning pass's seeds (``kernels().confident_rows_seeded``) are kept from 32 to 128 classes
 #: (with fewer, noise cells keep more rows than 32 group maxima can bound; with more, the
 #: threads x K x 16 x K group maxima grow large) and from N = SEED_ROWS x threads x 16 x K
 #: rows, where the group maxima take at most 2% of pred_probs' size.
@@ -423,6 +423,7 @@ def prune_flags(
     kern = kernels()
     n_threads = kern.n_threads()
     counts, probs = prep.counts, prep.probs
+    seeds = prep.seeds or no_seeds(probs)
     active = counts > max(n_keep, 1)
     class_m = np.where(active & by_class, np.maximum(counts - prune_counts.diagonal(), 0), 0)
     start, cell_j, cell_m = cells_of(prune_counts, active & by_rate)
@@ -440,7 +441,8 @@ def prune_flags(
         cell_j,
         cell_m,
         np.full(cell_m.shape[0], -np.inf, dtype=probs.dtype),
-        *(prep.seeds or no_seeds(probs))[:2],
+        seeds.groups,
+        seeds.bound,
     )
     n, k = probs.shape
     class_flags, class_tie = kern.select_heaps(

@@ -193,6 +193,7 @@ def _cell_candidates(
     floor = np.full(cells.m.shape[0], -np.inf) if cells.floor is None else cells.floor
     if _compiled(plan, probs):
         kern = mem.kernels()
+        none = mem.no_seeds(probs)  # the floors bound the cells instead
         with KERNEL_LOCK:
             heaps = kern.fill_heaps(
                 labels,
@@ -207,7 +208,8 @@ def _cell_candidates(
                 cells.true,
                 cells.m,
                 floor.astype(probs.dtype),
-                *mem.no_seeds(probs)[:2],
+                none.groups,
+                none.bound,
             )
         vals, idx, size, base = heaps[4:]
         cell = np.repeat(np.arange(size.shape[0]), size)

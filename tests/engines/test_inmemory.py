@@ -406,6 +406,60 @@ def test_seeded_pruning_equals_the_reference(seed, k, n, dtype, noise, grid, n_k
         assert_array_equal(unseeded[key], flags, err_msg=str(key))
 
 
+def _sparse_classes(labels, probs, n_keep):
+    """How many classes with noise cells the pruning pass reads sparsely (see
+    SPARSE_ROW_BYTES)."""
+    k = probs.shape[1]
+    counts = np.bincount(labels, minlength=k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        joint = calibrate(la.confident_joint(labels, probs), counts)
+    start, _, _ = engine.cells_of(keep_at_least(joint.T, n_keep, 1.0), counts > max(n_keep, 1))
+    cells = np.diff(start)
+    fits = (cells + 1) * _kernels.SPARSE_ROW_BYTES <= k * probs.itemsize
+    return int((fits & (cells > 0)).sum())
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    k=st.sampled_from([64, 128, 300]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    spread=st.integers(1, 4),
+    grid=st.sampled_from([0, 20]),
+    seeds=st.booleans(),
+)
+def test_sparse_row_reads_equal_the_reference(seed, k, dtype, spread, grid, seeds):
+    """Classes with few noise cells for their row length have only those columns read by
+    the pruning pass (with and without seeds); the flags are NumPy's, ties included."""
+    warnings.simplefilter("ignore", la.FewExamplesWarning)
+    rng = np.random.default_rng(seed)
+    n = 8 * k
+    _, probs = make_data(seed, n, k, dtype=np.float64, noise=0.0, sharpness=2.0)
+    true = probs.argmax(axis=1)
+    labels = true.copy()
+    flip = rng.random(n) < 0.15  # each class confused with its next few classes only
+    labels[flip] = (true[flip] + rng.integers(1, spread + 1, int(flip.sum()))) % k
+    if grid:
+        probs = np.round(probs * grid) / grid
+        probs[:, 0] += 1 - probs.sum(axis=1)
+        probs = np.abs(probs)
+        probs /= probs.sum(axis=1, keepdims=True)
+    probs = probs.astype(dtype)
+    assert (
+        _sparse_classes(labels, probs, 1) > 0 or k * probs.itemsize < 2 * _kernels.SPARSE_ROW_BYTES
+    )
+    options = {"min_examples_per_class": 1}
+    with pytest.MonkeyPatch.context() as mp:
+        if seeds:
+            mp.setattr(engine, "SEED_ROWS", 0)
+        compiled = _pruned(labels, probs, options)
+        mp.setattr(engine, "USE_KERNELS", False)
+        reference = _pruned(labels, probs, options)
+    for key, flags in reference.items():
+        assert_array_equal(compiled[key], flags, err_msg=str(key))
+
+
 def test_seeds_are_kept_where_they_pay():
     """From 32 to 128 classes and when the group maxima are small beside pred_probs; only
     for the pruning methods."""

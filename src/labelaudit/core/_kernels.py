@@ -918,10 +918,12 @@ def _merge_class(
 
 
 @njit(cache=True, parallel=True)
-def _seed_bars(bar: Any, low: Any, groups: Any, cell_start: Any, cell_j: Any, cell_m: Any) -> None:
+def _seed_bars(
+    cell_bar: Any, low: Any, groups: Any, cell_start: Any, cell_j: Any, cell_m: Any
+) -> None:
     """Raise each cell's bar to just below the (m+1)-th largest of its group maxima (see
     :func:`fill_heaps`), and set each class's smallest bar."""
-    k = bar.shape[0]
+    k = cell_start.shape[0] - 1
     n_threads, _, n_groups, _ = groups.shape
     for c in prange(k):
         vals = np.empty(n_threads * n_groups, dtype=groups.dtype)
@@ -937,9 +939,20 @@ def _seed_bars(bar: Any, low: Any, groups: Any, cell_start: Any, cell_j: Any, ce
                 reached = vals[vals.shape[0] - 1 - m]  # m + 1 distinct rows reach it
                 if reached > -np.inf:
                     below = np.nextafter(reached, groups.dtype.type(-np.inf))
-                    bar[c, j] = max(bar[c, j], below)
-            smallest = min(smallest, bar[c, j])
+                    cell_bar[cell] = max(cell_bar[cell], below)
+            smallest = min(smallest, cell_bar[cell])
         low[c] = smallest
+
+
+#: A class's rows are read sparsely (only its noise cells' columns, each a cache line at
+#: a random place in the row) when (cells + 1) x this many bytes fit in a row; otherwise
+#: the whole row is read and compared with a row of bars (a vectorized loop over data
+#: the prefetcher streams). Measured (pruning pass, 2 threads): at 1e5 x 1000 float32
+#: with 7 cells per class, 9.7 ms sparse against 20-23 ms whole; at 1e6 x 300 with one
+#: cell per class 38 against 83 ms; at 1e6 x 100 with one cell per class, whole rows
+#: were faster when every row had to be read (31 against 36 ms) and slower when the
+#: seeds let most rows be skipped (21.5 against 18 ms).
+SPARSE_ROW_BYTES = 256
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -985,6 +998,10 @@ def fill_heaps(
     then go in data order (``first`` is not used), and a row whose ``bound`` (its largest
     margin) is at most its class's smallest starting bar is not read: none of its margins
     could be offered.
+
+    A class with few cells for its row length (see ``SPARSE_ROW_BYTES``) has only its
+    cells' columns read, in cell order (cells are sorted by column, as the whole-row scan
+    offers them).
     """
     n, k = probs.shape
     n_cells = cell_j.shape[0]
@@ -1003,28 +1020,39 @@ def fill_heaps(
     cell_idx = np.empty(n_threads * cell_stride, dtype=index_like.dtype)
     class_size = np.zeros((n_threads, k), dtype=np.int64)
     cell_size = np.zeros((n_threads, n_cells), dtype=np.int64)
-    cell_of = np.full((k, k), -1, dtype=np.int64)  # [given, true] -> cell
-    for cell in range(n_cells):
-        cell_of[cell_given[cell], cell_j[cell]] = cell
     step = (n + n_threads - 1) // n_threads
-    # bar[given, true]: the margin a row must beat to enter that cell's store (see
-    # _offer; +inf where there is no cell), so that most margins are dismissed by one
-    # comparison against a contiguous row of this table; class_bar likewise for -P(k).
-    # One table for all threads, each raising an entry to its own store's bar: a full
-    # store's smallest value is at most the cell's (m+1)-th largest over all rows, so any
-    # thread may dismiss what does not beat it, and the merged stores still hold the m + 1
-    # largest (ties at the cut included: the store that set the bar keeps m + 1 values at
-    # or above it). A thread may read a stale entry (it is then lower, still valid); a
-    # bar only decides what is offered, never what is kept. Sharing cut the offers at
-    # 1e6 x 100 from 1.21 to 1.03 million and the pass by 3-8% at the benchmark's sizes.
-    bar = np.full((k, k), np.inf, dtype=probs.dtype)
-    for cell in range(n_cells):
-        bar[cell_given[cell], cell_j[cell]] = floor[cell]
+    # The margin a row must beat to enter a cell's store (see _offer; it only decides what
+    # is offered, never what is kept), so that most margins are dismissed by one
+    # comparison; class_bar likewise for -P(k). One table for all threads, each raising
+    # an entry to its own store's bar: a full store's smallest value is at most the
+    # cell's (m+1)-th largest over all rows, so any thread may dismiss what does not beat
+    # it, and the merged stores still hold the m + 1 largest (ties at the cut included:
+    # the store that set the bar keeps m + 1 values at or above it). A thread may read a
+    # stale entry (it is then lower, still valid). Sharing cut the offers at 1e6 x 100
+    # from 1.21 to 1.03 million and the pass by 3-8% at the benchmark's sizes.
+    cell_bar = floor.copy()
     class_bar = np.full(k, -np.inf, dtype=probs.dtype)
     seeded = groups.shape[1] > 0
     low = np.full(k, -np.inf, dtype=probs.dtype)  # each class's smallest seeded bar
     if seeded:
-        _seed_bars(bar, low, groups, cell_start, cell_j, cell_m)
+        _seed_bars(cell_bar, low, groups, cell_start, cell_j, cell_m)
+    # Classes read whole rows (see SPARSE_ROW_BYTES) keep their bars as a row of a dense
+    # table, bar[dense[given], true] (+inf where there is no cell), and cell_of maps its
+    # entries to cells; the other classes use cell_bar.
+    dense = np.full(k, -1, dtype=np.int64)
+    n_dense = 0
+    row_bytes = k * probs.itemsize
+    for c in range(k):
+        if (cell_start[c + 1] - cell_start[c] + 1) * SPARSE_ROW_BYTES > row_bytes:
+            dense[c] = n_dense
+            n_dense += 1
+    bar = np.full((n_dense, k), np.inf, dtype=probs.dtype)
+    cell_of = np.full((n_dense, k), -1, dtype=np.int64)
+    for cell in range(n_cells):
+        d = dense[cell_given[cell]]
+        if d >= 0:
+            bar[d, cell_j[cell]] = cell_bar[cell]
+            cell_of[d, cell_j[cell]] = cell
     for t in prange(n_threads):
         c_off = t * class_stride
         p_off = t * cell_stride
@@ -1052,15 +1080,33 @@ def fill_heaps(
                     )
                     if raised > class_bar[lab]:
                         class_bar[lab] = raised
-                bars = bar[lab]
                 if seeded and not bound[i] > low[lab]:
                     continue
+                d = dense[lab]
+                if d < 0:
+                    for cell in range(cell_start[lab], cell_start[lab + 1]):
+                        margin = row[cell_j[cell]] - own
+                        if margin > cell_bar[cell]:
+                            cell_size[t, cell], raised = _offer(
+                                cell_vals,
+                                cell_idx,
+                                p_off + cell_base[cell],
+                                cell_size[t, cell],
+                                cell_cap[cell],
+                                margin,
+                                i,
+                                cell_bar[cell],
+                            )
+                            if raised > cell_bar[cell]:
+                                cell_bar[cell] = raised
+                    continue
+                bars = bar[d]
                 if not _any_above(row, own, bars):
                     continue
                 for j in range(k):
                     margin = row[j] - own
                     if margin > bars[j]:
-                        cell = cell_of[lab, j]
+                        cell = cell_of[d, j]
                         cell_size[t, cell], raised = _offer(
                             cell_vals,
                             cell_idx,

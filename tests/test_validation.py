@@ -59,6 +59,37 @@ def test_bad_inputs_raise_clear_errors(func, labels, probs, match):
         func(labels, probs)
 
 
+@pytest.mark.parametrize("func", PUBLIC[1:6], ids=IDS[1:6])
+@pytest.mark.parametrize(("k", "dtype"), [(400, np.float32), (200, np.float64), (20, np.float32)])
+@pytest.mark.parametrize("bad", ["nan", "inf", "negative", "percent", "logit", "sum"])
+def test_wide_rows_are_checked_in_the_joints_pass_alike(func, k, dtype, bad):
+    """Rows long enough that the joint's pass checks them (the thresholds' pass then reads
+    one value per row) give the error the thresholds' own check gives."""
+    rng = np.random.default_rng(k)
+    n = 3 * k
+    probs = rng.dirichlet(np.full(k, 0.5), n)
+    labels = np.arange(n) % k
+    row = n // 2 + 1
+    if bad == "nan":
+        probs[row, 3] = np.nan
+    elif bad == "inf":
+        probs[row, 3] = np.inf
+    elif bad == "negative":
+        probs[row, :2] = [probs[row, 0] + 0.5, probs[row, 1] - 0.5]
+    elif bad == "percent":
+        probs = probs * 100
+    elif bad == "logit":
+        probs[row, 5] = 3.0
+    else:
+        probs[row] *= 0.9
+    probs = probs.astype(dtype)
+    with pytest.raises(InvalidInputError) as expected:
+        la.confident_thresholds(labels, probs)
+    with pytest.raises(InvalidInputError) as got:
+        func(labels, probs)
+    assert str(got.value) == str(expected.value)
+
+
 def test_invalid_input_error_is_a_value_error():
     with pytest.raises(ValueError, match="labels must be 1-D"):
         la.find_label_issues([[0, 1]], [[0.5, 0.5]])

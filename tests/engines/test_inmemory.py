@@ -95,11 +95,12 @@ def test_streaming_pairwise_sum_equals_numpy(n, dtype, k):
     labels = rng.integers(0, k, n)
     probs = rng.random((n, k)).astype(dtype)
     probs /= probs.sum(axis=1, keepdims=True)
-    sums, _, counts = _kernels.class_sums(labels, probs, *_kernels.bits_of(probs), 2)
-    np.testing.assert_array_equal(counts, np.bincount(labels, minlength=k))
-    for c in range(k):
-        if counts[c]:
-            assert sums[c] == np.add.reduce(probs[labels == c, c])
+    for check in (True, False):  # the light pass (checks left to the joint's) sums alike
+        sums, _, counts = _kernels.class_sums(labels, probs, *_kernels.bits_of(probs), 2, check)
+        np.testing.assert_array_equal(counts, np.bincount(labels, minlength=k))
+        for c in range(k):
+            if counts[c]:
+                assert sums[c] == np.add.reduce(probs[labels == c, c])
 
 
 def _pairwise_reference(n: int) -> list[int]:
@@ -165,19 +166,18 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, floo
     for j in (3, 4, 5):  # values exactly at a cutoff pass it
         probs[rng.choice(n, 200, replace=False), j] = cutoff[j]
     flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
+    bits, inf_bits = _kernels.bits_of(probs)
+    rule = (cutoff, _kernels.cutoff_bits(cutoff, dtype), argmax_rule, np.zeros(0, dtype=np.int64))
     for kernel in (_kernels.confident_rows, _kernels.confident_rows_seeded):
-        got_off, per_thread = kernel(
-            labels,
-            probs,
-            _kernels.bits_of(probs)[0],
-            2,
-            cutoff,
-            _kernels.cutoff_bits(cutoff, dtype),
-            argmax_rule,
-            np.zeros(0, dtype=np.int64),
-        )[:2]
+        got_off, per_thread = kernel(labels, probs, bits, 2, *rule)[:2]
         assert_array_equal(per_thread.sum(axis=0), flat)
         assert_array_equal(got_off, off)
+    got_off, per_thread, stats = _kernels.confident_rows_checked(
+        labels, probs, bits, inf_bits, 2, *rule
+    )
+    assert_array_equal(per_thread.sum(axis=0), flat)
+    assert_array_equal(got_off, off)
+    assert engine.combine_stats(probs, stats) == engine.check_rows(probs)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

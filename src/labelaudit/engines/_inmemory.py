@@ -186,12 +186,26 @@ def index_like(n_rows: int) -> IntArray:
     return np.zeros(0, dtype=np.int32 if n_rows < 2**31 else np.int64)
 
 
-def _checked_class_means(labels: IntArray, probs: FloatArray) -> tuple[list[Any], IntArray]:
-    """Check pred_probs' rows; mean of P(k) over the rows labeled k, exactly as ``np.mean``
-    computes it (one pass), and the examples per label."""
+#: From this row length (K x itemsize: 384 float32 classes, 192 float64) the checks move
+#: from the thresholds' pass to the joint's, where extent "joint" asks for both: the
+#: thresholds' pass then reads one value per row. Measured (2 threads): the two kernels
+#: alone 21.4 -> 14.1 ms at 1e5 x 1000 float32 and 22.7 -> 16.3 ms at 2e5 x 500;
+#: ``prepare(extent="joint")`` 23-25 -> 19-20 ms and 23 -> 19-21 ms there. At 3e5 x 300
+#: the kernels took 17.4 -> 16.1 ms, and at 1e6 x 100 longer: the one-value-per-row read
+#: waits on memory for every row (11 ms, as long as the checking pass).
+FUSED_CHECK_ROW_BYTES = 1536
+
+
+def _class_means(labels: IntArray, probs: FloatArray, check: bool) -> tuple[list[Any], IntArray]:
+    """Mean of P(k) over the rows labeled k, exactly as ``np.mean`` computes it (one
+    pass), and the examples per label; with ``check``, the rows are checked in the same
+    pass (otherwise the caller checks them)."""
     kern = kernels()
-    sums, stats, counts = kern.class_sums(labels, probs, *kern.bits_of(probs), kern.n_threads())
-    check_row_stats(combine_stats(probs, stats), probs.dtype)
+    sums, stats, counts = kern.class_sums(
+        labels, probs, *kern.bits_of(probs), kern.n_threads(), check
+    )
+    if check:
+        check_row_stats(combine_stats(probs, stats), probs.dtype)
     dtype = probs.dtype.type
     means = [dtype(s) / dtype(c) if c else None for s, c in zip(sums, counts.tolist(), strict=True)]
     return means, counts
@@ -205,12 +219,17 @@ def _prepare_compiled(
         check_row_stats(check_rows(probs), probs.dtype)
         counts = np.bincount(labels, minlength=k).astype(np.int64)
         return Prepared(labels, probs, k, counts, None, None)
-    means, counts = _checked_class_means(labels, probs)
+    fused = extent == "joint" and k * probs.itemsize >= FUSED_CHECK_ROW_BYTES
+    means, counts = _class_means(labels, probs, check=not fused)
     thresholds = finish_thresholds(means, probs.dtype)
     if extent == "thresholds":
         return Prepared(labels, probs, k, counts, thresholds, None)
     seed = "prune" in needs and wants_seeds(labels.shape[0], k, kernels().n_threads())
-    off, per_thread, seeds = confident_rows(labels, probs, thresholds, seed=seed)
+    off, per_thread, seeds, stats = confident_rows(
+        labels, probs, thresholds, seed=seed and not fused, check=fused
+    )
+    if stats is not None:  # before anything computed from unchecked rows is used
+        check_row_stats(stats, probs.dtype)
     confident = ConfidentCounts(finish_joint(per_thread.sum(axis=0, dtype=np.int64), k), off)
     return Prepared(labels, probs, k, counts, thresholds, confident, seeds)
 
@@ -228,27 +247,32 @@ def confident_rows(
     collision: Collision | None = None,
     *,
     seed: bool = False,
-) -> tuple[BoolArray, IntArray, Seeds | None]:
-    """The off-diagonal rows and per-thread flat confident counts of checked rows
+    check: bool = False,
+) -> tuple[BoolArray, IntArray, Seeds | None, RowStats | None]:
+    """The off-diagonal rows and per-thread flat confident counts
     (``kernels().confident_rows``), with the collision rule ``collision`` (None:
-    ``DEFAULT_COLLISION``, read at each call), and the pruning pass's seeds if ``seed``."""
+    ``DEFAULT_COLLISION``, read at each call), the pruning pass's seeds if ``seed``, and
+    with ``check`` the row checks' statistics (``kernels().confident_rows_checked``; not
+    with ``seed``). Without ``check`` the rows must have been checked: the counts of rows
+    that fail the checks mean nothing."""
     kern = kernels()
     cutoff = thresholds - thresholds.dtype.type(TOLERANCE)
-    args = (
-        labels,
-        probs,
-        kern.bits_of(probs)[0],
-        kern.n_threads(),
-        cutoff,
-        kern.cutoff_bits(cutoff, probs.dtype),
-        (collision or DEFAULT_COLLISION) == "argmax",
-        index_like(labels.shape[0]),  # counts never exceed N
-    )
+    bits, inf_bits = kern.bits_of(probs)
+    n_threads = kern.n_threads()
+    rule = (cutoff, kern.cutoff_bits(cutoff, probs.dtype))
+    argmax_rule = (collision or DEFAULT_COLLISION) == "argmax"
+    count_like = index_like(labels.shape[0])  # counts never exceed N
+    if check:
+        off, per_thread, raw = kern.confident_rows_checked(
+            labels, probs, bits, inf_bits, n_threads, *rule, argmax_rule, count_like
+        )
+        return off, per_thread, None, combine_stats(probs, raw)
+    args = (labels, probs, bits, n_threads, *rule, argmax_rule, count_like)
     if not seed:
         off, per_thread = kern.confident_rows(*args)
-        return off, per_thread, None
+        return off, per_thread, None, None
     off, per_thread, groups, top, bound = kern.confident_rows_seeded(*args)
-    return off, per_thread, Seeds(groups, bound, top)
+    return off, per_thread, Seeds(groups, bound, top), None
 
 
 def no_seeds(probs: FloatArray) -> Seeds:

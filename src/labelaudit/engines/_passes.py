@@ -169,7 +169,7 @@ def _joint(plan: Plan, labels: IntArray, probs: FloatArray) -> tuple[IntArray, B
     if not _compiled(plan, probs):
         return confident_flat(labels, probs, plan.thresholds, plan.collision)
     with KERNEL_LOCK:  # the blocks were checked in the first pass
-        off, per_thread, _ = mem.confident_rows(labels, probs, plan.thresholds, plan.collision)
+        off, per_thread, _, _ = mem.confident_rows(labels, probs, plan.thresholds, plan.collision)
     return per_thread.sum(axis=0, dtype=np.int64), off
 
 

@@ -168,8 +168,8 @@ def test_confident_scan_equals_reference_for_any_cutoff(dtype, argmax_rule, floo
     flat, off = confident_flat(labels, probs, thresholds, "argmax" if argmax_rule else "confident")
     bits, inf_bits = _kernels.bits_of(probs)
     rule = (cutoff, _kernels.cutoff_bits(cutoff, dtype), argmax_rule, np.zeros(0, dtype=np.int64))
-    for kernel in (_kernels.confident_rows, _kernels.confident_rows_seeded):
-        got_off, per_thread = kernel(labels, probs, bits, 2, *rule)[:2]
+    seeded = _kernels.confident_rows_seeded(labels, probs, bits, 2, *rule, dtype(TOLERANCE))
+    for got_off, per_thread in (_kernels.confident_rows(labels, probs, bits, 2, *rule), seeded[:2]):
         assert_array_equal(per_thread.sum(axis=0), flat)
         assert_array_equal(got_off, off)
     got_off, per_thread, stats = _kernels.confident_rows_checked(

@@ -607,6 +607,12 @@ def confident_rows_checked(
     return off, counts, stats
 
 
+#: What the seeded joint's pass notes of each row for the argmax post-filter: the label,
+#: given the head start, is below the row's largest other value, above it, or equal to it
+#: (NumPy's first-maximum rule then decides, see :func:`drop_label_wins`).
+LABEL_BELOW, LABEL_ABOVE, LABEL_EQUAL = 0, 1, 2
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def confident_rows_seeded(
     labels: Any,
@@ -617,20 +623,22 @@ def confident_rows_seeded(
     cut: Any,
     argmax_rule: bool,
     count_like: Any,
+    head: Any,
 ) -> Any:
     """:func:`confident_rows`, and the pruning pass's seeds: per thread, class and group
     of that class's rows whose guess is not their label, the largest margin
     ``P(j) - P(label)`` for every column j (``groups``, threads x K x SEED_GROUPS x K),
-    each row's largest value in the other columns (``top``) and that less its own
-    (``bound``, its largest margin). A loop of its own:
+    each row's largest value in the other columns less its own (``bound``, its largest
+    margin), and how its label given a ``head`` start compares with that value (``beats``,
+    LABEL_BELOW, LABEL_ABOVE or LABEL_EQUAL). A loop of its own:
     sharing ``confident_rows``' loop, behind a flag, slowed that one by half at 1e7 x 10."""
     n, k = probs.shape
     off = np.zeros(n, dtype=np.bool_)
     counts = np.zeros((n_threads, k * k), dtype=count_like.dtype)
     groups = np.full((n_threads, k, SEED_GROUPS, k), -np.inf, dtype=probs.dtype)
-    top_value = np.empty(n, dtype=probs.dtype)
-    top_bits = top_value.view(bits.dtype)  # written as patterns, read as values
     bound = np.empty(n, dtype=probs.dtype)
+    top_bits = bound.view(bits.dtype)  # the top's pattern, read back as its value
+    beats = np.empty(n, dtype=np.int8)
     seen = np.zeros((n_threads, k), dtype=np.int64)
     fast = cutoff.min() > 0 and not argmax_rule
     joint = fast and bits.itemsize == 4
@@ -656,8 +664,15 @@ def confident_rows_seeded(
                 seen[t, lab] += 1
                 _seed_group(groups[t, lab, g], row, own)
             top_bits[i] = top
-            bound[i] = top_value[i] - own
-    return off, counts, groups, top_value, bound
+            value = bound[i]
+            bound[i] = value - own
+            boosted = own + head
+            beats[i] = (
+                LABEL_ABOVE
+                if boosted > value
+                else (LABEL_EQUAL if boosted == value else LABEL_BELOW)
+            )
+    return off, counts, groups, bound, beats
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -673,6 +688,29 @@ def label_wins(labels: Any, probs: Any, rows: Any, head: Any) -> Any:
         boosted = row[lab] + head
         wins[r] = boosted > _clean_max(row, 0, lab) and boosted >= _clean_max(row, lab + 1, k)
     return wins
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def drop_label_wins(
+    labels: Any, probs: Any, flags: Any, beats: Any, head: Any, n_threads: int
+) -> Any:
+    """``flags`` less the rows whose label wins (as :func:`label_wins`), from ``beats``
+    (see :func:`confident_rows_seeded`): only a flagged row whose boosted label equals its
+    largest other value is read, for NumPy's first-maximum rule."""
+    n, k = probs.shape
+    kept = np.empty(n, dtype=np.bool_)
+    step = (n + n_threads - 1) // n_threads
+    for t in prange(n_threads):
+        for i in range(t * step, min(n, (t + 1) * step)):
+            kept[i] = flags[i] and beats[i] != LABEL_ABOVE
+            if kept[i] and beats[i] == LABEL_EQUAL:
+                lab = labels[i]
+                row = probs[i]
+                boosted = row[lab] + head
+                kept[i] = not (
+                    boosted > _clean_max(row, 0, lab) and boosted >= _clean_max(row, lab + 1, k)
+                )
+    return kept
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from labelaudit._typing import BoolArray, FloatArray, IntArray
 from labelaudit._validation import RowStats, check_row_stats, row_stats
@@ -87,8 +88,9 @@ class Seeds(NamedTuple):
     """(threads, K, SEED_GROUPS, K): largest margin per class, group and column."""
     bound: FloatArray
     """(N,): each row's largest margin over the columns other than its label."""
-    top: FloatArray
-    """(N,): each row's largest value in those columns (for the argmax post-filter)."""
+    beats: npt.NDArray[np.int8]
+    """(N,): how each row's label with its head start compares with its largest other
+    value (``kernels().LABEL_BELOW`` and so on; for the argmax post-filter)."""
 
 
 def wants_seeds(n_rows: int, n_classes: int, n_threads: int) -> bool:
@@ -271,14 +273,16 @@ def confident_rows(
     if not seed:
         off, per_thread = kern.confident_rows(*args)
         return off, per_thread, None, None
-    off, per_thread, groups, top, bound = kern.confident_rows_seeded(*args)
-    return off, per_thread, Seeds(groups, bound, top), None
+    off, per_thread, groups, bound, beats = kern.confident_rows_seeded(
+        *args, probs.dtype.type(TOLERANCE)
+    )
+    return off, per_thread, Seeds(groups, bound, beats), None
 
 
 def no_seeds(probs: FloatArray) -> Seeds:
     """Empty seeds, for a pruning pass without them."""
     groups = np.empty((1, 0, kernels().SEED_GROUPS, 0), dtype=probs.dtype)
-    return Seeds(groups, np.empty(0, dtype=probs.dtype), np.empty(0, dtype=probs.dtype))
+    return Seeds(groups, np.empty(0, dtype=probs.dtype), np.empty(0, dtype=np.int8))
 
 
 def combine_stats(probs: FloatArray, stats: FloatArray) -> RowStats:
@@ -346,16 +350,19 @@ def joint_of(prep: HasJoint) -> ConfidentCounts:
 def without_label_wins(prep: Prepared, flags: BoolArray) -> BoolArray:
     """``flags`` less the examples whose label is the argmax once given a 1e-6 head start
     (only the flagged rows are examined)."""
-    rows = np.flatnonzero(flags)
-    if prep.seeds is not None:  # each row's largest other value, from the joint's pass
-        boosted = prep.probs[rows, prep.labels[rows]] + prep.probs.dtype.type(TOLERANCE)
-        top = prep.seeds.top[rows]
-        wins = boosted > top  # and where they are equal, NumPy's first-maximum rule:
-        tied = np.flatnonzero(boosted == top)
-        wins[tied] = kernels().label_wins(
-            prep.labels, prep.probs, rows[tied], prep.probs.dtype.type(TOLERANCE)
+    if prep.seeds is not None:  # the label against the row's other values, from the joint's pass
+        kern = kernels()
+        kept: BoolArray = kern.drop_label_wins(
+            prep.labels,
+            prep.probs,
+            flags,
+            prep.seeds.beats,
+            prep.probs.dtype.type(TOLERANCE),
+            kern.n_threads(),
         )
-    elif compiled(prep.probs):
+        return kept
+    rows = np.flatnonzero(flags)
+    if compiled(prep.probs):
         wins = kernels().label_wins(prep.labels, prep.probs, rows, prep.probs.dtype.type(TOLERANCE))
     else:
         wins = np.zeros(rows.shape[0], dtype=bool)

@@ -14,7 +14,52 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+# ---------------------------------------------------------------------------------------
+# A prefetch hint (LLVM's llvm.prefetch; numba has none): asks the CPU to start loading
+# the cache line of ``arr[i, j]`` while other work goes on. It changes no result. Rows
+# picked out of order wait on memory for each row otherwise: at 1e6 x 100 the pruning
+# pass, which reads 16% of the rows, took 28-29 ms without and 16 ms with it.
+# ---------------------------------------------------------------------------------------
+
+
+def _prefetch(typingctx: Any, arr: Any, row: Any, col: Any) -> Any:
+    """Typing and code of :data:`prefetch`."""
+    sig = types.void(arr, row, col)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        arr_type = signature.args[0]
+        arr = context.make_array(arr_type)(context, builder, args[0])
+        where = [  # as intp; with the array's strides: any memory order
+            context.cast(builder, args[n], signature.args[n], types.intp) for n in (1, 2)
+        ]
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, arr_type, arr, where, wraparound=False
+        )
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn_type = ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fn_type, "llvm.prefetch.p0i8"
+        )
+        # read, keep in every cache level, data (not instructions)
+        builder.call(
+            fn,
+            [builder.bitcast(ptr, byte_ptr), i32(0), i32(3), i32(1)],
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+#: ``prefetch(arr, i, j)``: hint that ``arr[i, j]`` (a 2-D array, indices in bounds) will be
+#: read soon.
+prefetch: Any = intrinsic(_prefetch)
+
 
 # ---------------------------------------------------------------------------------------
 # Exact class sums: NumPy's pairwise summation of each class's values, grouped by class.
@@ -1056,6 +1101,63 @@ def _seed_bars(
 SPARSE_ROW_BYTES = 256
 
 
+#: How many rows ahead the pruning pass prefetches the rows it will read (4 to 16 rows
+#: took the same time at 1e6 x 100).
+PREFETCH_ROWS = 8
+
+
+@njit(cache=True)
+def _rows_to_read(
+    lo: int,
+    hi: int,
+    labels: Any,
+    active: Any,
+    class_m: Any,
+    first: Any,
+    bound: Any,
+    low: Any,
+    seeded: bool,
+    index_like: Any,
+) -> Any:
+    """The rows lo:hi the pruning pass reads in its first phase, in order: with seeds,
+    those whose class selects by class or whose largest margin passes its class's
+    smallest bar; without, those marked ``first``; in active classes only. With seeds
+    (32 classes or more) the list is written into room for every row (4-8 bytes per row
+    of 32 values or more); without, where rows may be short, the rows are counted first.
+    Each row index is stored before it is known whether it is wanted (no branch on it)."""
+    size = hi - lo
+    if not seeded:
+        size = 0
+        for i in range(lo, hi):
+            size += first[i] and active[labels[i]]
+    rows = np.empty(size + 1, dtype=index_like.dtype)  # + 1: the last store may be unwanted
+    count = 0
+    for i in range(lo, hi):
+        lab = labels[i]
+        rows[count] = i
+        if seeded:
+            count += active[lab] and (class_m[lab] > 0 or bound[i] > low[lab])
+        else:
+            count += first[i] and active[lab]
+    return rows[:count]
+
+
+@njit(cache=True, inline="always")
+def _prefetch_row(
+    probs: Any, i: int, lab: int, line: int, dense: Any, cell_start: Any, cell_j: Any
+) -> None:
+    """Prefetch what the pruning pass will read of row i: the whole row for a class read
+    whole (``line`` values per cache line), its own value and its cells' values for one
+    read sparsely."""
+    if dense[lab] >= 0:
+        for j in range(0, probs.shape[1], line):
+            prefetch(probs, i, j)
+        return
+    prefetch(probs, i, lab)
+    for cell in range(cell_start[lab], cell_start[lab + 1]):
+        prefetch(probs, i, cell_j[cell])
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def fill_heaps(
     labels: Any,
@@ -1154,17 +1256,28 @@ def fill_heaps(
         if d >= 0:
             bar[d, cell_j[cell]] = cell_bar[cell]
             cell_of[d, cell_j[cell]] = cell
+    line = max(1, 64 // probs.itemsize)  # values per cache line (in C order)
     for t in prange(n_threads):
         c_off = t * class_stride
         p_off = t * cell_stride
+        lo = t * step
+        hi = min(n, (t + 1) * step)
+        # The first phase reads rows picked out of order (with seeds, all it reads): they
+        # are listed first, so that each can be prefetched a few rows ahead.
+        picked = _rows_to_read(
+            lo, hi, labels, active, class_m, first, bound, low, seeded, index_like
+        )
         for phase in range(1 if seeded else 2):  # rows marked first, then the others
-            for i in range(t * step, min(n, (t + 1) * step)):
-                if not seeded and first[i] != (phase == 0):
+            listed = phase == 0
+            for r in range(picked.shape[0] if listed else hi - lo):
+                i = picked[r] if listed else lo + r
+                if listed and r + PREFETCH_ROWS < picked.shape[0]:
+                    ahead = picked[r + PREFETCH_ROWS]
+                    _prefetch_row(probs, ahead, labels[ahead], line, dense, cell_start, cell_j)
+                if not listed and first[i]:
                     continue
                 lab = labels[i]
                 if not active[lab]:
-                    continue
-                if seeded and class_m[lab] == 0 and not bound[i] > low[lab]:
                     continue
                 row = probs[i]
                 own = row[lab]

@@ -296,3 +296,20 @@ def test_rank_by_entropy_matches_cleanlab_order():
             return_indices_ranked_by="confidence_weighted_entropy",
         ),
     )
+
+
+@pytest.mark.usefixtures("cleanlab_rule")
+@pytest.mark.parametrize("frac_noise", [1.0, 0.7, 0.3])
+@pytest.mark.parametrize("n_keep", [1, 5])
+@pytest.mark.parametrize(("k", "dtype"), [(4, np.float64), (30, np.float32), (120, np.float32)])
+def test_parity_of_pruning_options(frac_noise, n_keep, k, dtype):
+    """frac_noise and min_examples_per_class give cleanlab's flags for every pruning method
+    (frac_noise = 1 takes a shortcut in keep_at_least)."""
+    labels, probs = make_data(k, max(400, 15 * k), k, dtype=dtype, noise=0.3)
+    for method in ("prune_by_noise_rate", "prune_by_class", "both"):
+        options = {"frac_noise": frac_noise, "min_examples_per_class": n_keep}
+        assert_array_equal(
+            la.find_label_issues(labels, probs, method=method, **options),
+            cl_issues(labels, probs, method, **options),
+            err_msg=f"{method} {options}",
+        )

@@ -35,6 +35,9 @@ def keep_at_least(prune_counts: IntArray, n_keep: int, frac_noise: float) -> Int
     adjusted = prune_counts - (new_diagonal - diagonal) / n_noise_cells
     adjusted[adjusted < 0] = 0
     np.fill_diagonal(adjusted, new_diagonal)
+    if frac_noise == 1.0:  # what follows would then move +0.0 back to each diagonal
+        kept_all: IntArray = adjusted.astype(np.int64, order="C")
+        return kept_all
     reduced = adjusted * frac_noise
     np.fill_diagonal(reduced, adjusted.diagonal())
     kept = adjusted.diagonal().copy()

@@ -376,12 +376,11 @@ def without_label_wins(prep: Prepared, flags: BoolArray) -> BoolArray:
 
 def cells_of(prune_counts: IntArray, active: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
     """Noise cells per given class k (CSR): true class j and count, for j != k, count > 0."""
-    cells = prune_counts.T.copy()  # [given, true]
-    np.fill_diagonal(cells, 0)
-    cells[~active] = 0
-    given, true = np.nonzero(cells)
-    start = np.searchsorted(given, np.arange(cells.shape[0] + 1))
-    return start.astype(np.int64), true.astype(np.int64), cells[given, true].astype(np.int64)
+    given, true = np.nonzero(prune_counts.T)  # [given, true] order, without a K x K copy
+    keep = (given != true) & active[given]
+    given, true = given[keep], true[keep]
+    start = np.searchsorted(given, np.arange(prune_counts.shape[0] + 1))
+    return start.astype(np.int64), true.astype(np.int64), prune_counts[true, given].astype(np.int64)
 
 
 def _members_of(classes: IntArray, members: IntArray, class_start: IntArray) -> Any:
@@ -416,19 +415,20 @@ def _break_ties(
     """Choose among values tied at a cut (see :func:`prune_flags`). Each tie is a class
     run of data-order members; all are gathered at once and argsorted one run at a time."""
     probs = prep.probs
+    gather = kernels().gather  # probs[rows, cols], scattered
     members, class_start = prune.class_order(prep.labels, prep.n_classes)
     class_m, start, cell_j, cell_m = cells
     tied = np.flatnonzero(ties[0])
     if tied.size:
         rows, offsets, sizes = _members_of(tied, members, class_start)
-        own = probs[rows, np.repeat(tied, sizes)]
+        own = gather(probs, rows, np.repeat(tied, sizes))
         _flag_lowest(flags[0], rows, own, (offsets, sizes), class_m[tied])
     tied = np.flatnonzero(ties[1])
     if tied.size:
         given = np.searchsorted(start, tied, side="right") - 1
         rows, offsets, sizes = _members_of(given, members, class_start)
-        own = probs[rows, np.repeat(given, sizes)]
-        margins = -(probs[rows, np.repeat(cell_j[tied], sizes)] - own)  # as cleanlab's
+        own = gather(probs, rows, np.repeat(given, sizes))
+        margins = -(gather(probs, rows, np.repeat(cell_j[tied], sizes)) - own)  # as cleanlab's
         _flag_lowest(flags[1], rows, margins, (offsets, sizes), cell_m[tied])
 
 

@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_array_equal
 
 from labelaudit.core.joint import round_preserving_sum, round_rows
-from labelaudit.core.prune import class_order, smallest
+from labelaudit.core.prune import class_order, keep_at_least, smallest
 from labelaudit.core.thresholds import label_order
 
 values = hnp.arrays(
@@ -82,3 +82,35 @@ def test_label_order_is_the_stable_argsort(n_classes):
     assert_array_equal(
         starts, np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=n_classes))])
     )
+
+
+def _keep_at_least_reference(prune_counts, n_keep, frac_noise):
+    """keep_at_least as cleanlab's steps go, for every frac_noise (no shortcut)."""
+    diagonal = prune_counts.diagonal()
+    new_diagonal = np.maximum(diagonal, n_keep)
+    n_noise_cells = np.maximum(np.count_nonzero(prune_counts, axis=0) - 1.0, 1.0)
+    adjusted = prune_counts - (new_diagonal - diagonal) / n_noise_cells
+    adjusted[adjusted < 0] = 0
+    np.fill_diagonal(adjusted, new_diagonal)
+    reduced = adjusted * frac_noise
+    np.fill_diagonal(reduced, adjusted.diagonal())
+    kept = adjusted.diagonal().copy()
+    adjusted -= reduced
+    np.fill_diagonal(reduced, kept + np.sum(adjusted, axis=0))
+    return reduced.astype(np.int64, order="C")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_keep_at_least_shortcut_equals_the_full_steps(seed):
+    """With frac_noise = 1 only the columns whose diagonal is raised are computed; the
+    counts equal the full steps', also for small diagonals and empty columns."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 60))
+    joint = rng.integers(0, 12, (k, k)) * (rng.random((k, k)) < 0.3)
+    np.fill_diagonal(joint, rng.integers(0, 9, k))
+    for n_keep in (0, 1, 5, 20):
+        expected = _keep_at_least_reference(joint.T, n_keep, 1.0)
+        assert_array_equal(keep_at_least(joint.T, n_keep, 1.0), expected)
+        assert_array_equal(
+            keep_at_least(joint.T, n_keep, 0.5), _keep_at_least_reference(joint.T, n_keep, 0.5)
+        )

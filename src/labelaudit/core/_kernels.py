@@ -1291,6 +1291,12 @@ def fill_heaps(
                 if listed and r + PREFETCH_ROWS < picked.shape[0]:
                     ahead = picked[r + PREFETCH_ROWS]
                     _prefetch_row(probs, ahead, labels[ahead], line, dense, cell_start, cell_j)
+                elif not listed and i + PREFETCH_ROWS < hi:
+                    # rows in order stream on their own, but not the scattered values
+                    # of sparsely read ones (1e5 x 1000: 10 -> 5.6 ms)
+                    ahead = i + PREFETCH_ROWS
+                    if dense[labels[ahead]] < 0:
+                        _prefetch_row(probs, ahead, labels[ahead], line, dense, cell_start, cell_j)
                 if not listed and first[i]:
                     continue
                 lab = labels[i]

@@ -368,6 +368,16 @@ def _pruned(labels, probs, options):
     }
 
 
+def _on_grid(probs, grid):
+    """Rows rounded to multiples of 1 / grid (0: unchanged), renormalized: margins tie."""
+    if not grid:
+        return probs
+    probs = np.round(probs * grid) / grid
+    probs[:, 0] += 1 - probs.sum(axis=1)
+    probs = np.abs(probs)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 2**31),
@@ -384,12 +394,7 @@ def test_seeded_pruning_equals_the_reference(seed, k, n, dtype, noise, grid, n_k
     with probabilities on a coarse grid, where margins tie at every bar."""
     warnings.simplefilter("ignore", la.FewExamplesWarning)
     labels, probs = make_data(seed, n, k, dtype=np.float64, noise=noise, sharpness=1.5)
-    if grid:
-        probs = np.round(probs * grid) / grid
-        probs[:, 0] += 1 - probs.sum(axis=1)
-        probs = np.abs(probs)
-        probs /= probs.sum(axis=1, keepdims=True)
-    probs = probs.astype(dtype)
+    probs = _on_grid(probs, grid).astype(dtype)
     options = {"min_examples_per_class": n_keep}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "SEED_ROWS", 0)  # seeds at any size (kept from 160,000 rows)
@@ -440,12 +445,7 @@ def test_sparse_row_reads_equal_the_reference(seed, k, dtype, spread, grid, seed
     labels = true.copy()
     flip = rng.random(n) < 0.15  # each class confused with its next few classes only
     labels[flip] = (true[flip] + rng.integers(1, spread + 1, int(flip.sum()))) % k
-    if grid:
-        probs = np.round(probs * grid) / grid
-        probs[:, 0] += 1 - probs.sum(axis=1)
-        probs = np.abs(probs)
-        probs /= probs.sum(axis=1, keepdims=True)
-    probs = probs.astype(dtype)
+    probs = _on_grid(probs, grid).astype(dtype)
     assert (
         _sparse_classes(labels, probs, 1) > 0 or k * probs.itemsize < 2 * _kernels.SPARSE_ROW_BYTES
     )

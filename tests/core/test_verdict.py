@@ -25,6 +25,22 @@ def test_upper_tail_is_the_binomial_survival():
     assert_allclose(upper_tail(np.array([0.0]), np.array([4.0]), 0.5), [1.0])
 
 
+def test_upper_tail_equals_scipy_stats_binom_sf():
+    """Computed from scipy.special (light to import), it equals scipy.stats' binomial
+    survival function to the bit: fractional counts and trials as the expected joint gives
+    them, no trials, no hits, every hit, rates from 1e-12 to 1."""
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(0)
+    n = np.concatenate([rng.random(5000) * 10 ** rng.integers(0, 6, 5000), [0.0, 0.4, 3.0, 7.0]])
+    count = np.concatenate([n[:-4] * rng.random(5000) ** 4, [0.0, 0.3, 3.0, 0.0]])
+    for rate in [1e-12, 1e-4, 0.01, 0.3, 0.999, 1.0]:
+        trials = np.round(n).astype(np.int64)
+        hits = np.minimum(np.round(count), trials)
+        expected = binom.sf(hits - 1, trials, rate)
+        np.testing.assert_array_equal(upper_tail(count, n, rate), expected)
+
+
 def joint_with(k=4, n=1000, background=0.01, strong=((0, 1, 0.2),)):
     rates = np.full((k, k), background)
     for t, g, r in strong:

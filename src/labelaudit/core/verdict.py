@@ -65,12 +65,17 @@ def background_rate(
 
 
 def upper_tail(count: FloatArray, n: FloatArray, rate: float) -> FloatArray:
-    """One-sided binomial p-value P(X >= count) for X ~ Binomial(n, rate), rounded counts."""
-    from scipy.stats import binom
+    """One-sided binomial p-value P(X >= count) for X ~ Binomial(n, rate), rounded counts.
+
+    It is the regularized incomplete beta function ``I_rate(count, n - count + 1)`` (1 for
+    a count of 0), which is how ``scipy.stats.binom.sf`` computes it (equal to the bit);
+    scipy.special loads in a fraction of scipy.stats' third of a second."""
+    from scipy.special import betainc
 
     trials = np.round(n).astype(np.int64)
     hits = np.minimum(np.round(count), trials)
-    return np.asarray(binom.sf(hits - 1, trials, rate), dtype=np.float64)
+    tail = betainc(np.maximum(hits, 1.0), np.maximum(trials - hits + 1.0, 1.0), rate)
+    return np.where(hits > 0, tail, 1.0).astype(np.float64)
 
 
 def pair_stats(

@@ -60,6 +60,14 @@ def _prefetch(typingctx: Any, arr: Any, row: Any, col: Any) -> Any:
 #: read soon.
 prefetch: Any = intrinsic(_prefetch)
 
+#: 0 typed as int64. numba compiles a helper once per argument type, and a literal 0 or -1
+#: passed to one is a type of its own, as is prange's index (unsigned): each added a
+#: version of the helper, seconds of a fresh install's first call (hence also the
+#: ``_int64`` casts of prange indices passed on). Both are typed ``Any``: mypy would not
+#: take a NumPy integer for the ``int`` the helpers are annotated with.
+_ZERO: Any = np.int64(0)
+_int64: Any = np.int64
+
 #: How many rows ahead kernels that read scattered rows prefetch them (4 to 16 rows took
 #: the same time in the pruning pass at 1e6 x 100).
 PREFETCH_ROWS = 8
@@ -240,7 +248,7 @@ def class_sums(
                 else:
                     grouped[pos[t, lab]] = probs[i, lab]
                 pos[t, lab] += 1
-        _store_checks(stats, t, state, bits, probs)
+        _store_checks(stats, _int64(t), state, bits, probs)
     if gather:
         counts = _class_starts(pos)
         for t in prange(n_threads):
@@ -370,7 +378,8 @@ def _check_row(row: Any, bits: Any, inf_bits: Any, i: int, state: Any) -> Any:
 @njit(cache=True)
 def _start_checks(probs: Any, inf_bits: Any) -> Any:
     zero = inf_bits - inf_bits
-    return (probs.dtype.type(np.inf), probs.dtype.type(-np.inf), inf_bits, zero, 0.0, -1, -1)
+    none = np.int64(-1)  # typed as int64, not as the literal -1 (see _ZERO)
+    return (probs.dtype.type(np.inf), probs.dtype.type(-np.inf), inf_bits, zero, 0.0, none, none)
 
 
 #: Rows are checked in blocks of about this many values: each row's sum and the range of
@@ -532,7 +541,7 @@ def check_rows(probs: Any, bits: Any, inf_bits: Any, n_threads: int) -> Any:
         stop = min(n, (t + 1) * step)
         for b0 in range(t * step, stop, block):
             state, _ = _check_block(probs, bits, inf_bits, b0, min(stop, b0 + block), state)
-        _store_checks(stats, t, state, bits, probs)
+        _store_checks(stats, _int64(t), state, bits, probs)
     return stats
 
 
@@ -652,7 +661,7 @@ def confident_rows_checked(
             b1 = min(stop, b0 + block)
             state, _ = _check_block(probs, bits, inf_bits, b0, b1, state)
             _count_rows(labels, probs, bits, cutoff, cut, argmax_rule, fast, b0, b1, counts[t], off)
-        _store_checks(stats, t, state, bits, probs)
+        _store_checks(stats, _int64(t), state, bits, probs)
     return off, counts, stats
 
 
@@ -739,7 +748,7 @@ def label_wins(labels: Any, probs: Any, rows: Any, head: Any) -> Any:
         row = probs[rows[r]]
         lab = labels[rows[r]]
         boosted = row[lab] + head
-        wins[r] = boosted > _clean_max(row, 0, lab) and boosted >= _clean_max(row, lab + 1, k)
+        wins[r] = boosted > _clean_max(row, _ZERO, lab) and boosted >= _clean_max(row, lab + 1, k)
     return wins
 
 
@@ -761,7 +770,7 @@ def drop_label_wins(
                 row = probs[i]
                 boosted = row[lab] + head
                 kept[i] = not (
-                    boosted > _clean_max(row, 0, lab) and boosted >= _clean_max(row, lab + 1, k)
+                    boosted > _clean_max(row, _ZERO, lab) and boosted >= _clean_max(row, lab + 1, k)
                 )
     return kept
 
@@ -820,7 +829,7 @@ def scan_scores(
                     out[i] = (row[lab] - value[0] + one) / two
                 else:
                     out[i] = _score(probs, i, lab, method, one, two)
-        _store_checks(stats, t, state, bits, probs)
+        _store_checks(stats, _int64(t), state, bits, probs)
     return stats
 
 
@@ -1358,7 +1367,7 @@ def fill_heaps(
                             bars[j] = raised
     for c in prange(k):  # classes own disjoint stores
         _merge_class(
-            c,
+            _int64(c),  # prange's index is unsigned: one compiled version, not two
             active,
             class_m,
             class_cap,
@@ -1430,7 +1439,7 @@ def _score(probs: Any, i: int, lab: int, method: int, one: Any, two: Any) -> Any
     own = row[lab]
     if method == 0:
         return own
-    other = max(_clean_max(row, 0, lab), _clean_max(row, lab + 1, row.shape[0]))
+    other = max(_clean_max(row, _ZERO, lab), _clean_max(row, lab + 1, row.shape[0]))
     return (own - other + one) / two
 
 
@@ -1459,7 +1468,7 @@ def lowest_scores(
             if v > bar:
                 s, bar = _offer(vals, idx, t * stride, s, cap, v, i, bar)
         size[t, 0] = s
-    _merge_stores(vals, idx, size, base, cap, 0, n_threads, stride)
+    _merge_stores(vals, idx, size, base, cap, _ZERO, n_threads, stride)
     flags = np.zeros(n, dtype=np.bool_)
     return flags, _heap_select(vals, idx, 0, size[0, 0], m, flags)
 

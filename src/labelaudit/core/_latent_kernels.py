@@ -17,7 +17,7 @@ from typing import Any
 
 from numba import njit, prange
 
-from labelaudit.core._kernels import _pairwise_sum
+from labelaudit.core._kernels import _ZERO, _pairwise_sum
 
 
 @njit(cache=True, inline="always")
@@ -47,7 +47,7 @@ def rates_transposed(
         for j in range(k):
             row[j] = _clip_rate(a[i, j] * scale[j] / floor[i], high)
         row[i] = diagonal
-        total = _pairwise_sum(row, 0, ops, 0, ops.shape[0])
+        total = _pairwise_sum(row, _ZERO, ops, _ZERO, ops.shape[0])
         if total < tiny:
             total = tiny
         for j in range(k):

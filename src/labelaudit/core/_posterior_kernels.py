@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from labelaudit.core._kernels import _int64
 from labelaudit.core.posterior import COUNT_UNIT as UNIT
 
 #: Terms below exp(-CUT) (1.1e-20) of a row's largest are not computed (see above).
@@ -210,10 +211,10 @@ def summarize(
             lab = labels[i]
             row = probs[i]
             n, _, explained, own = _explained(row, lab, power, floor, noise_t, False, e, kept)
-            best_j = _best_other(e, kept, n, lab, noise_t)
+            best_j = _best_other(e, kept, _int64(n), lab, noise_t)
             if best_j < 0 and n < k:  # every kept other class has none: look at them all
                 n, _, explained, own = _explained(row, lab, power, floor, noise_t, True, e, kept)
-                best_j = _best_other(e, kept, n, lab, noise_t)
+                best_j = _best_other(e, kept, _int64(n), lab, noise_t)
             other = 0.0
             if best_j >= 0:
                 other = e[best_j] * noise_t[lab, best_j] / explained

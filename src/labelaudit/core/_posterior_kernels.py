@@ -105,7 +105,8 @@ def channel_counts(
 ) -> Any:
     """``[given i, true j]`` sums of the sharpened rows, in units of 2**-32 (int64), over
     ``probs[rows]`` (all rows unless ``use_rows``); ``bounds`` splits the rows between
-    threads."""
+    threads, and the sums come per part of it (parts x K x K): the caller adds them up
+    (exact in any order), in NumPy, which spares numba compiling its ``sum(axis=)``."""
     k = probs.shape[1]
     parts = bounds.shape[0] - 1
     shares = np.zeros((parts, k, k), dtype=np.int64)
@@ -120,7 +121,7 @@ def channel_counts(
             for s in range(n):
                 j = kept[s]
                 into[j] += np.int64(np.rint(e[j] / total * UNIT))
-    return shares.sum(axis=0)
+    return shares
 
 
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
@@ -198,8 +199,9 @@ def summarize(
 ) -> Any:
     """Per row: the probability that the label is wrong, the most probable other class,
     its posterior and its pred_probs value; returns the ``[given, true]`` sums of the
-    posteriors in units of 2**-32. The other class is chosen among the kept terms, which
-    is exact wherever its posterior is above 1e-12 (a skipped one is below 1e-12 / K)."""
+    posteriors in units of 2**-32, per part of ``bounds`` (as ``channel_counts``). The
+    other class is chosen among the kept terms, which is exact wherever its posterior is
+    above 1e-12 (a skipped one is below 1e-12 / K)."""
     k = probs.shape[1]
     parts = bounds.shape[0] - 1
     shares = np.zeros((parts, k, k), dtype=np.int64)
@@ -228,7 +230,7 @@ def summarize(
             alt[i] = best_j
             p_alt[i] = min(1.0, other)
             model_alt[i] = row[best_j]
-    return shares.sum(axis=0)
+    return shares
 
 
 @njit(cache=True)

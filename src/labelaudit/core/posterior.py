@@ -131,9 +131,10 @@ def channel_counts(
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     for rows, block in _blocks(pred_probs):
         bounds = _bounds(block.shape[0], n_classes)
-        counts += _kernels().channel_counts(
+        shares = _kernels().channel_counts(
             block, labels[rows], _ALL_ROWS, False, *_scalars(block, power), bounds
         )
+        counts += shares.sum(axis=0)
     return _transposed(counts)
 
 
@@ -160,6 +161,7 @@ def mean_log_likelihood(
     bounds = _bounds(n, n_classes)
     scalars = _scalars(pred_probs, power)
     counts = _kernels().channel_counts(pred_probs, labels, picked, use, *scalars, bounds)
+    counts = counts.sum(axis=0)
     noise_t = np.ascontiguousarray(channel(_transposed(counts) / COUNT_UNIT).T)
     total = _kernels().log_likelihood(pred_probs, labels, picked, use, *scalars, noise_t, bounds)
     return float(total / max(n, 1))
@@ -432,7 +434,7 @@ def summarize(
     expected = np.zeros((k, k), dtype=np.int64)
     noise_t = np.ascontiguousarray(noise_channel.T)
     for rows, block in _blocks(pred_probs):
-        expected += _kernels().summarize(
+        shares = _kernels().summarize(
             block,
             labels[rows],
             *_scalars(block, power),
@@ -443,4 +445,5 @@ def summarize(
             p_alt[rows],
             model_alt[rows],
         )
+        expected += shares.sum(axis=0)
     return PosteriorSummary(p_wrong, alt, p_alt, model_alt, _transposed(expected))

@@ -103,6 +103,19 @@ def test_streaming_pairwise_sum_equals_numpy(n, dtype, k):
                 assert sums[c] == np.add.reduce(probs[labels == c, c])
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from([-np.inf, -0.5, 0.0, 0.25, 0.25, 1.0]), min_size=1, max_size=40),
+    st.data(),
+)
+def test_largest_is_the_sorted_value(values, data):
+    """The seeds' counting selection gives what a sort gives, ties and -inf included."""
+    for dtype in (np.float32, np.float64):
+        vals = np.array(values, dtype=dtype)
+        m = data.draw(st.integers(0, vals.size - 1))
+        assert _kernels._largest(vals, m) == np.sort(vals)[-1 - m]
+
+
 def _pairwise_reference(n: int) -> list[int]:
     """NumPy's pairwise tree for n values, written as the recursion it is: leaves of at
     most 128 values, halves cut at a multiple of 8, then 0 (add the two partial sums)."""

@@ -160,8 +160,8 @@ def mean_log_likelihood(
     n = pred_probs.shape[0] if rows is None else rows.shape[0]
     bounds = _bounds(n, n_classes)
     scalars = _scalars(pred_probs, power)
-    counts = _kernels().channel_counts(pred_probs, labels, picked, use, *scalars, bounds)
-    counts = counts.sum(axis=0)
+    shares = _kernels().channel_counts(pred_probs, labels, picked, use, *scalars, bounds)
+    counts = shares.sum(axis=0)
     noise_t = np.ascontiguousarray(channel(_transposed(counts) / COUNT_UNIT).T)
     total = _kernels().log_likelihood(pred_probs, labels, picked, use, *scalars, noise_t, bounds)
     return float(total / max(n, 1))

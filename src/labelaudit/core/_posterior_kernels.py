@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from labelaudit.core._kernels import _int64
+from labelaudit.core._kernels import PREFETCH_ROWS, _int64, prefetch
 from labelaudit.core.posterior import COUNT_UNIT as UNIT
 
 #: Terms below exp(-CUT) (1.1e-20) of a row's largest are not computed (see above).
@@ -44,6 +44,19 @@ BLOCK = 1024
 @njit(cache=True, inline="always")
 def _row_at(rows: Any, use_rows: bool, i: int) -> int:
     return rows[i] if use_rows else i
+
+
+@njit(cache=True, inline="always")
+def _prefetch_ahead(probs: Any, rows: Any, use_rows: bool, i: int) -> None:
+    """With ``use_rows`` (a sample of rows, out of order), ask for the row
+    :data:`PREFETCH_ROWS` ahead of ``i`` to be loaded while row ``i`` is worked on. It
+    changes no result; the fit's passes over a sample of 100,000 of 1e6 x 100 float32 rows
+    took 35 ms each without it, and 19 ms on a contiguous copy of the sample."""
+    ahead = i + PREFETCH_ROWS
+    if use_rows and ahead < rows.shape[0]:
+        line = max(1, 64 // probs.itemsize)
+        for j in range(0, probs.shape[1], line):
+            prefetch(probs, rows[ahead], j)
 
 
 @njit(cache=True, inline="always")
@@ -115,6 +128,7 @@ def channel_counts(
         kept = np.empty(k, dtype=np.int64)
         share = shares[t]
         for i in range(bounds[t], bounds[t + 1]):
+            _prefetch_ahead(probs, rows, use_rows, i)
             r = _row_at(rows, use_rows, i)
             n, total = _powers(probs[r], power, floor, False, e, kept)
             into = share[labels[r]]
@@ -145,6 +159,7 @@ def log_likelihood(
         e = np.empty(k)
         kept = np.empty(k, dtype=np.int64)
         for i in range(bounds[t], bounds[t + 1]):
+            _prefetch_ahead(probs, rows, use_rows, i)
             r = _row_at(rows, use_rows, i)
             lab = labels[r]
             row = probs[r]

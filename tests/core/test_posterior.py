@@ -271,9 +271,11 @@ def test_compiled_passes_do_not_depend_on_the_threads():
     np.testing.assert_array_equal(results[0][2], results[1][2])
 
 
+@pytest.mark.parametrize("keep", [0.0, 1.0])  # two passes, or p kept (one pass)
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 16])
-def test_flags_without_keeping_p_equal_the_flags_of_p(monkeypatch, chunk):
+def test_flags_without_keeping_p_equal_the_flags_of_p(monkeypatch, chunk, keep):
     monkeypatch.setattr(cp, "CUT_CHUNK", chunk)
+    monkeypatch.setattr(cp, "KEEP_P_SHARE", keep)
     labels, probs, _ = noisy_model_data(8, 3000, 5, 0.15, boost=3.0)
     power, noise = fitted(labels, probs)
     p = cp.mislabeled_probability(labels, probs, power, noise)

@@ -102,6 +102,17 @@ def test_one_row_chunks_and_classes_missing_from_chunks():
     assert_same(sorted_expected, got)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_posterior_flags_with_many_classes(dtype):
+    """With K = 48 the in-memory engine keeps the N probabilities (one pass, see
+    ``KEEP_P_SHARE``); the streaming engine's flags are the same."""
+    labels, probs = make_data(3, 2000, 48, dtype=dtype, noise=0.3)
+    flags = la.find_label_issues(labels, probs, method="posterior")
+    assert 0 < flags.sum() < labels.size
+    streamed = la.find_label_issues(None, chunked(labels, probs, [300]), method="posterior")
+    assert_array_equal(streamed, flags)
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])
 def test_ties_at_the_cut_are_broken_as_in_memory(dtype):
     """Probabilities on a coarse grid tie at every cut; a fourth pass breaks those ties."""

@@ -373,13 +373,23 @@ def mislabeled_stats(
 CUT_BINS = 1024
 
 
+#: :func:`mislabeled_flags` keeps the N probabilities (one pass instead of two) when
+#: they take at most this share of pred_probs' bytes (K of 40 or more in float32).
+KEEP_P_SHARE = 0.05
+
+
 def mislabeled_flags(
     labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
 ) -> BoolArray:
-    """``expected_f1_flags(mislabeled_probability(...))`` without keeping N probabilities:
-    one pass for :class:`CutStats` and a histogram of p, a second one (the same values
-    again) keeping those above the bar, about as many as are flagged, in arrays sized by
-    the histogram (no lists to concatenate)."""
+    """``expected_f1_flags(mislabeled_probability(...))``. Where the N probabilities are
+    small beside pred_probs (:data:`KEEP_P_SHARE`) they are kept, and pred_probs is read
+    once. Otherwise they are not kept: one pass for :class:`CutStats` and a histogram of
+    p, a second one (the same values again) keeping those above the bar, about as many as
+    are flagged, in arrays sized by the histogram (no lists to concatenate). Both give the
+    same flags: each row's p does not depend on the others, and the cut's sums are exact."""
+    # N float64 values against N x K of pred_probs: p is kept where K x itemsize x share >= 8
+    if KEEP_P_SHARE * pred_probs.shape[1] * pred_probs.itemsize >= 8:
+        return expected_f1_flags(mislabeled_probability(labels, pred_probs, power, noise_channel))
     stats = CutStats()
     histogram = np.zeros(CUT_BINS + 1, dtype=np.int64)
     for _, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):

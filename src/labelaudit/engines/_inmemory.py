@@ -160,7 +160,8 @@ class Prepared(NamedTuple):
         return posterior.mislabeled_stats(self.labels, self.probs, *self._fitted())
 
     def mislabeled_flags(self) -> BoolArray:
-        """The posterior method's flags, without keeping N probabilities."""
+        """The posterior method's flags (N probabilities kept only where they are small
+        beside pred_probs: see :func:`labelaudit.core.posterior.mislabeled_flags`)."""
         from labelaudit.core import posterior
 
         return posterior.mislabeled_flags(self.labels, self.probs, *self._fitted())

@@ -369,46 +369,58 @@ def mislabeled_stats(
     return stats
 
 
-#: Bins of the histogram of p that sizes the values kept above the cut's bar.
-CUT_BINS = 1024
-
-
 #: :func:`mislabeled_flags` keeps the N probabilities (one pass instead of two) when
 #: they take at most this share of pred_probs' bytes (K of 40 or more in float32).
 KEEP_P_SHARE = 0.05
+#: Otherwise it keeps each row's ``floor(p * LEVELS)`` (one byte), to recompute only the
+#: rows that can reach the cut's bar.
+LEVELS = 255
 
 
 def mislabeled_flags(
     labels: IntArray, pred_probs: FloatArray, power: float, noise_channel: FloatArray
 ) -> BoolArray:
-    """``expected_f1_flags(mislabeled_probability(...))``. Where the N probabilities are
-    small beside pred_probs (:data:`KEEP_P_SHARE`) they are kept, and pred_probs is read
-    once. Otherwise they are not kept: one pass for :class:`CutStats` and a histogram of
-    p, a second one (the same values again) keeping those above the bar, about as many as
-    are flagged, in arrays sized by the histogram (no lists to concatenate). Both give the
-    same flags: each row's p does not depend on the others, and the cut's sums are exact."""
+    """``expected_f1_flags(mislabeled_probability(...))``.
+
+    Where the N probabilities are small beside pred_probs (:data:`KEEP_P_SHARE`), they are
+    kept and pred_probs is read once. Otherwise a first pass computes :class:`CutStats`
+    and one byte per row, ``floor(p * LEVELS)``; then only the rows whose byte can reach
+    the bar are read again (a few more than are flagged), and those above it are kept.
+    Both ways flag the same rows: each row's p does not depend on the others, and the
+    cut's sums are exact."""
     # N float64 values against N x K of pred_probs: p is kept where K x itemsize x share >= 8
     if KEEP_P_SHARE * pred_probs.shape[1] * pred_probs.itemsize >= 8:
         return expected_f1_flags(mislabeled_probability(labels, pred_probs, power, noise_channel))
     stats = CutStats()
-    histogram = np.zeros(CUT_BINS + 1, dtype=np.int64)
-    for _, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
+    levels = np.empty(pred_probs.shape[0], dtype=np.uint8)
+    for start, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
         stats = stats.add(chunk)
-        histogram += np.bincount((chunk * CUT_BINS).astype(np.int64), minlength=CUT_BINS + 1)
+        levels[start : start + chunk.size] = (chunk * LEVELS).astype(np.uint8)  # p in [0, 1]
     bar = stats.bar()
     if not np.isfinite(bar):
         return np.zeros(stats.size, dtype=bool)
-    # p >= bar puts p * CUT_BINS >= bar * CUT_BINS (rounding is monotonic): an upper bound
-    size = int(histogram[int(bar * CUT_BINS) :].sum())
+    # p >= bar puts p * LEVELS >= bar * LEVELS (rounding is monotonic), so its level too
+    lowest = np.uint8(int(bar * LEVELS))
+    size = sum(
+        int(np.count_nonzero(levels[start : start + CUT_CHUNK] >= lowest))
+        for start in range(0, levels.size, CUT_CHUNK)
+    )
     rows: RowArray = np.empty(size, dtype=np.int32 if stats.size < 2**31 else np.int64)
     values = np.empty(size)
+    noise_t = np.ascontiguousarray(noise_channel.T)
     filled = 0
-    for start, chunk in _chunks_of_p(labels, pred_probs, power, noise_channel):
-        kept = np.flatnonzero(chunk >= bar)
+    for start in range(0, levels.size, CUT_CHUNK):
+        picked = start + np.flatnonzero(levels[start : start + CUT_CHUNK] >= lowest)
+        if not picked.size:
+            continue
+        p = np.empty(picked.size)
+        _mislabeled_into(labels[picked], pred_probs[picked], power, noise_t, p)
+        kept = np.flatnonzero(p >= bar)
         end = filled + kept.size
-        values[filled:end] = chunk[kept]
-        rows[filled:end] = kept + start
+        values[filled:end] = p[kept]
+        rows[filled:end] = picked[kept]
         filled = end
+    del levels
     return flags_from_top(stats, rows[:filled], values[:filled])
 
 

@@ -73,6 +73,14 @@ _int64: Any = np.int64
 PREFETCH_ROWS = 8
 
 
+@njit(cache=True, inline="always")
+def prefetch_row(probs: Any, i: int, line: int) -> None:
+    """Prefetch every cache line of row ``i`` of ``probs`` (C order), ``line`` values
+    per cache line (``max(1, 64 // probs.itemsize)``, worked out once by the caller)."""
+    for j in range(0, probs.shape[1], line):
+        prefetch(probs, i, j)
+
+
 # ---------------------------------------------------------------------------------------
 # Exact class sums: NumPy's pairwise summation of each class's values, grouped by class.
 #
@@ -743,8 +751,7 @@ def label_wins(labels: Any, probs: Any, rows: Any, head: Any) -> Any:
     wins = np.zeros(rows.shape[0], dtype=np.bool_)
     for r in prange(rows.shape[0]):
         if r + PREFETCH_ROWS < rows.shape[0]:  # scattered rows: see fill_heaps
-            for j in range(0, k, line):
-                prefetch(probs, rows[r + PREFETCH_ROWS], j)
+            prefetch_row(probs, rows[r + PREFETCH_ROWS], line)
         row = probs[rows[r]]
         lab = labels[rows[r]]
         boosted = row[lab] + head
@@ -1191,8 +1198,7 @@ def _prefetch_row(
     whole (``line`` values per cache line), its own value and its cells' values for one
     read sparsely."""
     if dense[lab] >= 0:
-        for j in range(0, probs.shape[1], line):
-            prefetch(probs, i, j)
+        prefetch_row(probs, i, line)
         return
     prefetch(probs, i, lab)
     for cell in range(cell_start[lab], cell_start[lab + 1]):

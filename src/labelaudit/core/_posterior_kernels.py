@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from labelaudit.core._kernels import PREFETCH_ROWS, _int64, prefetch
+from labelaudit.core._kernels import PREFETCH_ROWS, _int64, prefetch_row
 from labelaudit.core.posterior import COUNT_UNIT as UNIT
 
 #: Terms below exp(-CUT) (1.1e-20) of a row's largest are not computed (see above).
@@ -54,9 +54,7 @@ def _prefetch_ahead(probs: Any, rows: Any, use_rows: bool, i: int) -> None:
     took 35 ms each without it, and 19 ms on a contiguous copy of the sample."""
     ahead = i + PREFETCH_ROWS
     if use_rows and ahead < rows.shape[0]:
-        line = max(1, 64 // probs.itemsize)
-        for j in range(0, probs.shape[1], line):
-            prefetch(probs, rows[ahead], j)
+        prefetch_row(probs, rows[ahead], max(1, 64 // probs.itemsize))
 
 
 @njit(cache=True, inline="always")
